@@ -1,0 +1,32 @@
+// @aerodb/base: the seams every AeroDB package shares.
+export { AeroError, type ErrorDetails, isAeroError, isFatal } from "./errors/aero-error.js";
+export {
+  ERROR_REGISTRY,
+  type ErrorCode,
+  type ErrorSpec,
+  isErrorCode,
+  type Severity,
+} from "./errors/registry.js";
+export {
+  ensureDir,
+  readFileIfExists,
+  removeTree,
+  writeFileAtomic,
+  writeFileExclusive,
+  writeFully,
+} from "./fs/durable-files.js";
+export { compareCodeUnits, NodeFileSystem } from "./fs/node-fs.js";
+export {
+  CRASH_BOUNDARY_OPS,
+  type CrashFate,
+  type FaultKind,
+  type FaultRule,
+  SimFileSystem,
+  type SimFileSystemOptions,
+  type SimOp,
+  SimulatedCrash,
+} from "./fs/sim-fs.js";
+export type { FileHandle, FileStat, FileSystem, FsError, OpenMode, OpenOptions } from "./fs/types.js";
+export { isFsError } from "./fs/types.js";
+export { SeededRandom } from "./random/seeded-random.js";
+export { seedList, withSeed } from "./testing/seeds.js";
