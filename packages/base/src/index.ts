@@ -14,6 +14,7 @@ export {
   writeFileAtomic,
   writeFileExclusive,
   writeFully,
+  writeFullySync,
 } from "./fs/durable-files.js";
 export { compareCodeUnits, NodeFileSystem } from "./fs/node-fs.js";
 export {

@@ -2,6 +2,20 @@ import * as posixPath from "node:path/posix";
 import type { FileSystem } from "./types.js";
 import { isFsError } from "./types.js";
 
+/** Synchronous form of writeFully, for the commit path (page-cache writes, no hop). */
+export function writeFullySync(
+  handle: { writeSync(b: Uint8Array, o: number, l: number, p: number): number },
+  bytes: Uint8Array,
+  position: number,
+): void {
+  let done = 0;
+  while (done < bytes.length) {
+    const n = handle.writeSync(bytes, done, bytes.length - done, position + done);
+    if (n <= 0) throw Object.assign(new Error("write made no progress"), { code: "EIO" });
+    done += n;
+  }
+}
+
 /** Writes all of `bytes` at `position`, continuing after short writes. */
 export async function writeFully(
   handle: { write(b: Uint8Array, o: number, l: number, p: number): Promise<number> },

@@ -35,6 +35,10 @@ class NodeFileHandle implements FileHandle {
     return promisified((cb) => fs.write(this.fd, buffer, offset, length, position, cb));
   }
 
+  writeSync(buffer: Uint8Array, offset: number, length: number, position: number): number {
+    return fs.writeSync(this.fd, buffer, offset, length, position);
+  }
+
   sync(): Promise<void> {
     return promisified<void>((cb) => fs.fdatasync(this.fd, (err) => cb(err, undefined)));
   }

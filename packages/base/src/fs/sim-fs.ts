@@ -82,6 +82,7 @@ class Inode {
   }
 
   applyWrite(pos: number, bytes: Uint8Array): void {
+    if (bytes.length === 0) return; // POSIX: a zero-length write changes nothing, even past EOF
     const end = pos + bytes.length;
     if (end > this.data.length) {
       const grown = new Uint8Array(Math.max(end, this.data.length * 2, 64));
@@ -112,13 +113,23 @@ type Entry = { kind: "file"; inode: Inode } | { kind: "dir"; dir: DirNode };
 class DirNode {
   entries = new Map<string, Entry>();
   durable = new Map<string, Entry>();
-  /** Entry changes since the last syncDir, in order: a crash keeps a prefix of them. */
-  log: Array<{ name: string; entry: Entry | null }> = [];
+  /**
+   * Entry changes since the last syncDir, in order: a crash keeps a prefix of them. Each
+   * element is one atomic change (a rename within the directory is two entry changes that a
+   * crash keeps together, as journaling file systems do).
+   */
+  log: Array<Array<{ name: string; entry: Entry | null }>> = [];
 
   set(name: string, entry: Entry | null): void {
-    if (entry === null) this.entries.delete(name);
-    else this.entries.set(name, entry);
-    this.log.push({ name, entry });
+    this.setAtomically([{ name, entry }]);
+  }
+
+  setAtomically(changes: Array<{ name: string; entry: Entry | null }>): void {
+    for (const { name, entry } of changes) {
+      if (entry === null) this.entries.delete(name);
+      else this.entries.set(name, entry);
+    }
+    this.log.push(changes);
   }
 
   makeDurable(): void {
@@ -197,7 +208,7 @@ export class SimFileSystem implements FileSystem {
     const rebuildDir = (from: DirNode, path: string): DirNode => {
       const keep = from.log.length === 0 ? 0 : rnd.int(0, from.log.length);
       const visible = new Map(from.durable);
-      for (const change of from.log.slice(0, keep)) {
+      for (const change of from.log.slice(0, keep).flat()) {
         if (change.entry === null) visible.delete(change.name);
         else visible.set(change.name, change.entry);
       }
@@ -276,17 +287,20 @@ export class SimFileSystem implements FileSystem {
         return null;
       }
     }
+    // Every matching rule counts this operation (each counts from its own injection); the
+    // first that is due fires, a later one that is also due fires on the next match.
+    let kind: FaultKind | null = null;
     for (const fault of this.faults) {
       if (fault.op !== op) continue;
       if (fault.pathIncludes !== undefined && !path.includes(fault.pathIncludes)) continue;
       if (fault.fired && !fault.sticky) continue;
       fault.seen++;
-      if (fault.seen >= fault.nth) {
+      if (kind === null && fault.seen >= fault.nth) {
         fault.fired = true;
-        return fault.kind;
+        kind = fault.kind;
       }
     }
-    return null;
+    return kind;
   }
 
   private throwFault(kind: FaultKind | null, op: string, path: string): void {
@@ -337,10 +351,10 @@ export class SimFileSystem implements FileSystem {
       if (dir.entries.has(name)) throw fsError("EEXIST", "open", path);
       const inode = new Inode();
       dir.set(name, { kind: "file", inode });
-      return new SimFileHandle(this, path, inode, options?.dsync === true);
+      return new SimFileHandle(this, path, inode, options?.dsync === true, true);
     }
     this.throwFault(this.enter("open", path), "open", path);
-    return new SimFileHandle(this, path, this.fileAt(path, "open"), options?.dsync === true);
+    return new SimFileHandle(this, path, this.fileAt(path, "open"), options?.dsync === true, mode === "r+");
   }
 
   async readFile(path: string): Promise<Uint8Array> {
@@ -385,8 +399,15 @@ export class SimFileSystem implements FileSystem {
       throw fsError(entry.kind === "dir" ? "ENOTEMPTY" : "EISDIR", "rename", to);
     }
     if (existing?.kind === "file" && entry.kind === "dir") throw fsError("ENOTDIR", "rename", to);
-    srcDir.set(src.name, null);
-    dstDir.set(dst.name, entry);
+    if (srcDir === dstDir) {
+      srcDir.setAtomically([
+        { name: src.name, entry: null },
+        { name: dst.name, entry },
+      ]);
+    } else {
+      srcDir.set(src.name, null);
+      dstDir.set(dst.name, entry);
+    }
   }
 
   async unlink(path: string): Promise<void> {
@@ -433,7 +454,7 @@ export class SimFileSystem implements FileSystem {
       throw new SimulatedCrash(this.boundaryOps);
     }
     this.throwFault(fault, "write", handle.path);
-    const written = fault === "short" ? Math.max(1, bytes.length >> 1) : bytes.length;
+    const written = fault === "short" ? Math.min(bytes.length, Math.max(1, bytes.length >> 1)) : bytes.length;
     const part = bytes.slice(0, written);
     inode.applyWrite(position, part);
     inode.pending.push({ kind: "write", pos: position, bytes: part });
@@ -478,6 +499,7 @@ class SimFileHandle implements FileHandle {
     readonly path: string,
     private readonly inode: Inode,
     private readonly dsync: boolean,
+    private readonly writable: boolean,
   ) {}
 
   private check(): void {
@@ -495,6 +517,18 @@ class SimFileHandle implements FileHandle {
 
   async write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
     this.check();
+    if (!this.writable) throw fsError("EBADF", "write", this.path); // as write(2) on O_RDONLY
+    return this.fs.handleWrite(
+      this,
+      this.inode,
+      buffer.subarray(offset, offset + length),
+      position,
+      this.dsync,
+    );
+  }
+
+  writeSync(buffer: Uint8Array, offset: number, length: number, position: number): number {
+    this.check();
     return this.fs.handleWrite(
       this,
       this.inode,
@@ -511,11 +545,13 @@ class SimFileHandle implements FileHandle {
 
   async truncate(length: number): Promise<void> {
     this.check();
+    if (!this.writable) throw fsError("EINVAL", "truncate", this.path); // as ftruncate(2) on O_RDONLY
     this.fs.handleTruncate(this, this.inode, length);
   }
 
   async size(): Promise<number> {
     this.check();
+    if (this.fs.isDead) throw new SimulatedCrash(this.fs.boundaryOpCount);
     return this.inode.size;
   }
 

@@ -36,6 +36,11 @@ export interface FileHandle {
   readSync(buffer: Uint8Array, offset: number, length: number, position: number): number;
   /** Writes at `position`; may write fewer bytes than asked (returns the count written). */
   write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>;
+  /**
+   * Synchronous write into the page cache: no thread-pool hop. The commit path writes
+   * frames this way and awaits only the fsync, so the event loop never blocks on the disk.
+   */
+  writeSync(buffer: Uint8Array, offset: number, length: number, position: number): number;
   /** fdatasync: everything written through this file is durable when it resolves. */
   sync(): Promise<void>;
   truncate(length: number): Promise<void>;
