@@ -529,6 +529,7 @@ class SimFileHandle implements FileHandle {
 
   writeSync(buffer: Uint8Array, offset: number, length: number, position: number): number {
     this.check();
+    if (!this.writable) throw fsError("EBADF", "write", this.path); // as write(2) on O_RDONLY
     return this.fs.handleWrite(
       this,
       this.inode,

@@ -251,7 +251,9 @@ export class WalWriter {
         frameCrc: last.lastFrameCrc,
       };
       this.counters.unitsAppended += batch.length;
-      batch.forEach((u, i) => u.resolve(results[i] as AppendedUnit));
+      batch.forEach((u, i) => {
+        u.resolve(results[i] as AppendedUnit);
+      });
     }
   }
 
