@@ -31,3 +31,4 @@ export type { FileHandle, FileStat, FileSystem, FsError, OpenMode, OpenOptions }
 export { isFsError } from "./fs/types.js";
 export { SeededRandom } from "./random/seeded-random.js";
 export { seedList, withSeed } from "./testing/seeds.js";
+export { CrashPointFileSystem, crashPoint, crashPointArmed } from "./testing/crash-points.js";

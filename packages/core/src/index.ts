@@ -1,3 +1,32 @@
-// @aerodb/core: schemas, the version store, indexes, planner/explain/executor, configuration, boot and recovery.
-// Nothing is public yet: this package exports nothing until its phase lands.
-export {};
+// @aerodb/core: the Phase-1 engine — schemas, the version store, indexes, the planner,
+// configuration, boot and recovery.
+
+export { AeroError, type ErrorCode, isAeroError, type Severity } from "@aerodb/base";
+export { canonicalJson } from "./canonical-json.js";
+export { type AeroConfig, type AeroConfigInput, CONFIG_CEILINGS, resolveConfig } from "./config/config.js";
+export {
+  Database,
+  type DatabaseStats,
+  type DeleteRequest,
+  type DeleteResult,
+  type LifecycleState,
+  type OpenOptions,
+  open,
+  type QueryRequest,
+  type QueryResult,
+  type WriteRequest,
+  type WriteResult,
+} from "./engine/database.js";
+export { type InitOptions, initDataDir } from "./engine/init-data-dir.js";
+export { type Layout, layoutOf } from "./engine/layout.js";
+export { type ProcessProbe, realProcessProbe } from "./engine/lock.js";
+export type { RecoveryReport } from "./engine/recovery.js";
+export {
+  handleRequest,
+  parseRequestLine,
+  type Response,
+  serializeResponse,
+} from "./envelope/handle-request.js";
+export type { QueryPlan } from "./query/types.js";
+export { parseSchemaDefinition } from "./schema/definition.js";
+export type { DocId, FieldNode, FieldType, ItemNode, ScalarValue, SchemaDefinition } from "./schema/types.js";

@@ -1,5 +1,5 @@
 import * as posixPath from "node:path/posix";
-import { AeroError, type FileSystem } from "@aerodb/base";
+import { AeroError, type FileSystem, isFsError } from "@aerodb/base";
 import { FRAME_KIND_NAMES, FrameKind, MAX_UNIT_RECORDS, SEGMENT_HEADER_BYTES } from "../format/constants.js";
 import { crc32 } from "../format/crc.js";
 import { type DecodedFrame, decodeFrame, type FrameDefect, isFrame } from "../format/frame.js";
@@ -42,7 +42,7 @@ export async function scanWal(fs: FileSystem, walDir: string, options: ScanOptio
   const state = new ScanState(base, options);
   for (let i = 0; i < names.length; i++) {
     const { name, firstLsn } = names[i] as { name: string; firstLsn: number };
-    const bytes = await fs.readFile(posixPath.join(walDir, name));
+    const bytes = await readSegment(fs, walDir, name);
     const isLast = i === names.length - 1;
     state.scanSegment(name, firstLsn, bytes, isLast, options.databaseId);
     if (state.tornTail) break;
@@ -78,6 +78,19 @@ async function listSegments(
   }
   // Names are zero-padded LSNs, so code-unit order is LSN order.
   return out;
+}
+
+async function readSegment(fs: FileSystem, walDir: string, name: string): Promise<Uint8Array> {
+  try {
+    return await fs.readFile(posixPath.join(walDir, name));
+  } catch (err) {
+    // A directory with a segment's name is as foreign to wal/ as any other non-segment.
+    if (!isFsError(err, "EISDIR")) throw err;
+    throw new AeroError("AERO_WAL_CORRUPTION", `The WAL directory holds a directory named ${name}.`, {
+      segment: name,
+      reason: "unexpected_file",
+    });
+  }
 }
 
 interface OpenUnit {
@@ -341,19 +354,14 @@ class ScanState {
     isLast: boolean,
     open: OpenUnit | null,
   ): void {
-    const later = isLast ? firstValidFrameAfter(bytes, off) : null;
+    const later = firstValidFrameAfter(bytes, off);
     if (isLast && later === null) {
       const cutOffset = open ? open.startOffset : off;
       if (open) this.rewindOpenUnit(open);
       this.cutAt(name, cutOffset, bytes.length - cutOffset, open ? open.records.length + 1 : 0);
       return;
     }
-    if (
-      open &&
-      later &&
-      later.frame.kind === FrameKind.COMMIT &&
-      decodeCommit(later.frame.payload) === open.commitId
-    ) {
+    if (open && later && runsIntoCommit(bytes, later, open.commitId)) {
       throw new AeroError(
         "AERO_WAL_UNIT_INCOMPLETE",
         `Commit ${open.commitId} in ${name} has a damaged record.`,
@@ -433,6 +441,26 @@ function firstValidFrameAfter(
     if (isFrame(frame)) return { offset: p, frame };
   }
   return null;
+}
+
+/**
+ * Whether the valid frames from `start` run, record after record, into the COMMIT of
+ * `commitId`: then the damage was a record of that durable unit (mvcc.md §9), wherever in
+ * the unit it sits, not only when it was the unit's last record.
+ */
+function runsIntoCommit(
+  bytes: Uint8Array,
+  start: { offset: number; frame: DecodedFrame },
+  commitId: number,
+): boolean {
+  let { offset, frame } = start;
+  while (frame.kind === FrameKind.VERSION || frame.kind === FrameKind.SCHEMA) {
+    offset += frame.size;
+    const next = decodeFrame(bytes, offset);
+    if (!isFrame(next)) return false;
+    frame = next;
+  }
+  return frame.kind === FrameKind.COMMIT && decodeCommit(frame.payload) === commitId;
 }
 
 function crcDetails(bytes: Uint8Array, off: number, defect: FrameDefect): Record<string, unknown> {

@@ -1,13 +1,20 @@
 import * as posixPath from "node:path/posix";
 import {
   AeroError,
+  crashPoint,
   type FileHandle,
   type FileSystem,
   isAeroError,
   SimulatedCrash,
   writeFullySync,
 } from "@aerodb/base";
-import { FRAME_OVERHEAD, FrameKind, MAX_UNIT_RECORDS, SEGMENT_HEADER_BYTES } from "../format/constants.js";
+import {
+  FRAME_OVERHEAD,
+  FrameKind,
+  MAX_FRAME_PAYLOAD,
+  MAX_UNIT_RECORDS,
+  SEGMENT_HEADER_BYTES,
+} from "../format/constants.js";
 import { writeFrameInto } from "../format/frame.js";
 import { databaseIdBytes, encodeSegmentHeader, segmentFileName } from "../format/segment-header.js";
 import { encodeBegin, encodeCommit } from "../format/unit-records.js";
@@ -165,6 +172,24 @@ export class WalWriter {
         }),
       );
     }
+    for (const record of unit.records) {
+      if (record.kind !== FrameKind.VERSION && record.kind !== FrameKind.SCHEMA) {
+        return Promise.reject(
+          new AeroError("AERO_INTERNAL_INVARIANT", "A unit may hold only VERSION and SCHEMA records.", {
+            kind: record.kind,
+          }),
+        );
+      }
+      if (record.payload.length > MAX_FRAME_PAYLOAD) {
+        // Refused before anything is written: a frame this large would read back as damage.
+        return Promise.reject(
+          new AeroError("AERO_WRITE_TOO_LARGE", "A record is larger than a WAL frame can hold.", {
+            bytes: record.payload.length,
+            max_bytes: MAX_FRAME_PAYLOAD,
+          }),
+        );
+      }
+    }
     const prevFrameCrc = this.encodedCrc;
     const beginLsn = this.nextLsn;
     const frames: Uint8Array[] = [];
@@ -263,7 +288,9 @@ export class WalWriter {
     const writePending = async () => {
       if (pending.frames.length === 0) return;
       this.writeFrames(pending.frames);
+      crashPoint("wal:after-append");
       await this.syncSegment();
+      crashPoint("wal:after-fsync");
       pending = { frames: [], units: [] };
     };
     for (const unit of batch) {

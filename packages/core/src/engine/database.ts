@@ -1,0 +1,493 @@
+import { AeroError, crashPoint, type FileSystem, isAeroError, NodeFileSystem } from "@aerodb/base";
+import {
+  type FlushPolicy,
+  FrameKind,
+  type FrameReader,
+  type WalRecordInput,
+  type WalWriter,
+} from "@aerodb/wal";
+import { canonicalJson } from "../canonical-json.js";
+import { type AeroConfig, persistedFields, resolveConfig } from "../config/config.js";
+import { executeQuery } from "../query/executor.js";
+import { explainPlan } from "../query/explain.js";
+import { planQuery } from "../query/planner.js";
+import type { QueryPlan } from "../query/types.js";
+import { resolveWriteSchema } from "../schema/catalog.js";
+import { canonicalSchemaText, parseSchemaDefinition } from "../schema/definition.js";
+import type { DocId, SchemaDefinition } from "../schema/types.js";
+import { validateDocument } from "../schema/validator.js";
+import { encodeVersion } from "../store/version-codec.js";
+import type { EngineState } from "./engine-state.js";
+import { initDataDir } from "./init-data-dir.js";
+import { type Layout, layoutOf } from "./layout.js";
+import { acquireLock, type ProcessProbe, realProcessProbe } from "./lock.js";
+import { type RecoveryReport, recover } from "./recovery.js";
+import { writeSchemaFile } from "./schema-files.js";
+import { readManifest, readState, writeState } from "./state-file.js";
+
+export type LifecycleState =
+  | "INITIALIZING"
+  | "RECOVERING"
+  | "VERIFYING"
+  | "SERVING"
+  | "SHUTTING_DOWN"
+  | "TERMINATED";
+
+export interface OpenOptions {
+  /** The file system; the real one by default. Tests pass a SimFileSystem. */
+  readonly fs?: FileSystem;
+  /** `initialize: true` runs `init` first when the data directory is absent or empty. */
+  readonly initialize?: boolean;
+  readonly randomBytes?: (count: number) => Uint8Array;
+  readonly processProbe?: ProcessProbe;
+  readonly pid?: number;
+  readonly cwd?: string;
+  /** The WAL flush policy (the composition root supplies @aerodb/perf's when configured). */
+  readonly flushPolicy?: FlushPolicy;
+}
+
+export interface WriteRequest {
+  readonly schema_id: string;
+  readonly schema_version: string;
+  readonly document: Readonly<Record<string, unknown>>;
+}
+
+export interface DeleteRequest {
+  readonly schema_id: string;
+  readonly schema_version: string;
+  readonly _id: DocId;
+}
+
+export interface QueryRequest {
+  readonly schema_id: string;
+  readonly schema_version: string;
+  readonly filter: Readonly<Record<string, unknown>>;
+  readonly limit: number;
+  readonly sort?: unknown;
+}
+
+export interface WriteResult {
+  readonly commit_id: number;
+}
+
+export interface DeleteResult {
+  readonly commit_id: number | null;
+}
+
+export interface QueryResult<T = Record<string, unknown>> {
+  readonly data: T[];
+  readonly read_view: number;
+}
+
+export interface DatabaseStats {
+  readonly state: LifecycleState;
+  readonly database_id: string;
+  readonly commit_high_water: number;
+  readonly last_lsn: number;
+  readonly schemas: number;
+  readonly documents: number;
+  readonly versions: number;
+  readonly indexes: { readonly count: number; readonly entries: number };
+  readonly wal: {
+    readonly segments: number;
+    readonly units_appended: number;
+    readonly fsyncs: number;
+    readonly write_calls: number;
+    readonly bytes_written: number;
+  };
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Opens a database (core §9): configuration frozen, lock taken, metadata checked,
+ * recovery run, then SERVING. Any failure on the way is FATAL and leaves nothing locked.
+ */
+export async function open(configInput: unknown, options: OpenOptions = {}): Promise<Database> {
+  const config = resolveConfig(configInput, options.cwd);
+  const fs = options.fs ?? new NodeFileSystem();
+  const layout = layoutOf(config.core.data_dir);
+  if (options.initialize) {
+    const st = await fs.stat(layout.root);
+    if (!st || (st.isDirectory && (await fs.readdir(layout.root)).length === 0)) {
+      await initDataDir(config, {
+        fs,
+        ...(options.randomBytes ? { randomBytes: options.randomBytes } : {}),
+      });
+    }
+  }
+  const rootStat = await fs.stat(layout.root);
+  if (!rootStat?.isDirectory) {
+    throw new AeroError(
+      "AERO_STORAGE_NOT_INITIALIZED",
+      "The data directory does not exist (run `aerodb init`).",
+    );
+  }
+  const lock = await acquireLock(
+    fs,
+    layout.lock,
+    { pid: options.pid ?? process.pid, databaseId: null },
+    options.processProbe ?? realProcessProbe,
+  );
+  try {
+    const { databaseId } = await readManifest(fs, layout.manifest);
+    const state = await readState(fs, layout.state);
+    const persisted = persistedFields(config);
+    for (const key of Object.keys(persisted) as Array<keyof typeof persisted>) {
+      if (state.persisted[key] !== persisted[key]) {
+        throw new AeroError(
+          "AERO_CONFIG_IMMUTABLE",
+          `core.${key} differs from the value this database was created with.`,
+          {
+            field: `core.${key}`,
+            persisted: state.persisted[key],
+            configured: persisted[key],
+          },
+        );
+      }
+    }
+    const recovered = await recover({
+      fs,
+      layout,
+      config,
+      databaseId,
+      cleanShutdownFlag: state.clean_shutdown,
+      staleLock: lock.stale,
+      ...(options.flushPolicy ? { flushPolicy: options.flushPolicy } : {}),
+    });
+    try {
+      await writeState(fs, layout.state, { persisted, clean_shutdown: false });
+    } catch (err) {
+      await recovered.writer.close();
+      await recovered.reader.closeAll();
+      throw err;
+    }
+    return new Database(fs, layout, config, databaseId, recovered, lock.release);
+  } catch (err) {
+    await lock.release().catch(() => undefined);
+    if (isAeroError(err) || (err instanceof Error && err.name === "SimulatedCrash")) throw err;
+    throw new AeroError("AERO_RECOVERY_FAILED", "Opening the database failed.", {
+      errno: (err as { code?: string })?.code ?? "unknown",
+    });
+  }
+}
+
+/**
+ * An open database. Writes pass one at a time through the commit pipeline (validate ->
+ * next CommitId -> encode -> append -> fsync -> install -> advance V -> acknowledge);
+ * the fsync is awaited without blocking, so queries keep running against V meanwhile.
+ */
+export class Database {
+  private lifecycle: LifecycleState = "SERVING";
+  private fatalError: AeroError | null = null;
+  private pipeline: Promise<unknown> = Promise.resolve();
+  private readonly state: EngineState;
+  private readonly writer: WalWriter;
+  private readonly reader: FrameReader;
+  private readonly report: RecoveryReport;
+
+  /** @internal use open() */
+  constructor(
+    private readonly fs: FileSystem,
+    private readonly layout: Layout,
+    readonly config: AeroConfig,
+    readonly databaseId: string,
+    recovered: { state: EngineState; writer: WalWriter; reader: FrameReader; report: RecoveryReport },
+    private readonly releaseLock: () => Promise<void>,
+  ) {
+    this.state = recovered.state;
+    this.writer = recovered.writer;
+    this.reader = recovered.reader;
+    this.report = recovered.report;
+  }
+
+  get lifecycleState(): LifecycleState {
+    return this.lifecycle;
+  }
+
+  /** The canonical recovery report of this start (core §9). */
+  recoveryReport(): RecoveryReport {
+    return this.report;
+  }
+
+  /** Registers an immutable schema version; resolves after its unit and file are durable. */
+  registerSchema(definition: unknown): Promise<WriteResult> {
+    return this.enqueue(async () => {
+      const def = parseSchemaDefinition(definition);
+      if (this.state.schemas.has(def.schema_id, def.schema_version)) {
+        throw new AeroError("AERO_SCHEMA_IMMUTABLE", "That schema version is already registered.", {
+          schema_id: def.schema_id,
+          schema_version: def.schema_version,
+        });
+      }
+      const commitId = this.writer.expectedCommitId;
+      await this.append(commitId, [
+        { kind: FrameKind.SCHEMA, payload: encoder.encode(canonicalSchemaText(def)) },
+      ]);
+      crashPoint("schema:after-fsync");
+      await this.durably(async () => {
+        await writeSchemaFile(this.fs, this.layout, def);
+        crashPoint("schema:after-file");
+        this.state.installSchema(def, commitId);
+      });
+      return { commit_id: commitId };
+    });
+  }
+
+  insert(request: WriteRequest): Promise<WriteResult> {
+    return this.enqueue(async () => {
+      const { def, id, body } = this.prepareWrite(request);
+      const live = this.state.store.latest(def.schema_id, id);
+      if (live && !live.tombstone) {
+        throw new AeroError("AERO_WRITE_DUPLICATE_ID", "A live document with that _id exists.", {
+          schema_id: def.schema_id,
+          _id: id,
+        });
+      }
+      return this.commitVersion(def, id, body, request.document);
+    });
+  }
+
+  update(request: WriteRequest): Promise<WriteResult> {
+    return this.enqueue(async () => {
+      const { def, id, body } = this.prepareWrite(request);
+      const live = this.state.store.latest(def.schema_id, id);
+      if (!live || live.tombstone) {
+        throw new AeroError("AERO_WRITE_NOT_FOUND", "No live document with that _id exists.", {
+          schema_id: def.schema_id,
+          _id: id,
+        });
+      }
+      return this.commitVersion(def, id, body, request.document);
+    });
+  }
+
+  delete(request: DeleteRequest): Promise<DeleteResult> {
+    return this.enqueue(async () => {
+      const def = resolveWriteSchema(this.state.schemas, request?.schema_id, request?.schema_version);
+      const id = request._id;
+      if (!(typeof id === "string" && id.length > 0) && !Number.isSafeInteger(id)) {
+        throw new AeroError(
+          "AERO_QUERY_INVALID",
+          "delete needs an _id that is a non-empty string or a safe integer.",
+        );
+      }
+      const live = this.state.store.latest(def.schema_id, id);
+      if (!live || live.tombstone) return { commit_id: null };
+      return this.commitVersion(def, id, new Uint8Array(0), null);
+    });
+  }
+
+  /** Runs a bounded query at V; refusals are typed REJECT errors, nothing runs unplanned. */
+  query<T = Record<string, unknown>>(
+    request: QueryRequest | Readonly<Record<string, unknown>>,
+  ): QueryResult<T> {
+    this.checkServing();
+    const plan = planQuery(request, this.state.schemas, this.limits());
+    if (!isPlan(plan)) throw new AeroError(plan.code, plan.message, plan.details);
+    const readView = this.state.visibleCommit;
+    const rows = this.guardRead(() => executeQuery(plan, this.state.querySource()));
+    return { data: rows as T[], read_view: readView };
+  }
+
+  /** The plan a query would run, without running it; byte-identical for the same input. */
+  explain(request: QueryRequest | Readonly<Record<string, unknown>>): Record<string, unknown> {
+    this.checkServing();
+    return explainPlan(planQuery(request, this.state.schemas, this.limits()), request) as Record<
+      string,
+      unknown
+    >;
+  }
+
+  stats(): DatabaseStats {
+    const w = this.writer.stats();
+    return {
+      state: this.lifecycle,
+      database_id: this.databaseId,
+      commit_high_water: this.state.visibleCommit,
+      last_lsn: this.writer.durableBoundary.lsn,
+      schemas: this.state.schemas.count,
+      documents: this.state.store.liveCount,
+      versions: this.state.store.versionCount,
+      indexes: this.state.indexes.stats(),
+      wal: {
+        segments: this.writer.segmentNames().length,
+        units_appended: w.unitsAppended,
+        fsyncs: w.fsyncs,
+        write_calls: w.writeCalls,
+        bytes_written: w.bytesWritten,
+      },
+    };
+  }
+
+  /** The registered schema definitions, sorted by (schema_id, schema_version). */
+  schemas(): SchemaDefinition[] {
+    return this.state.schemas.all();
+  }
+
+  /**
+   * Clean shutdown: refuse new work, finish what is in flight, mark the clean shutdown,
+   * unlock. After a FATAL error close() only releases resources.
+   */
+  async close(): Promise<void> {
+    if (this.lifecycle === "TERMINATED" || this.lifecycle === "SHUTTING_DOWN") {
+      if (this.fatalError) await this.releaseResources();
+      return;
+    }
+    this.lifecycle = "SHUTTING_DOWN";
+    await this.pipeline.catch(() => undefined);
+    try {
+      if (!this.fatalError) {
+        await this.writer.close();
+        await writeState(this.fs, this.layout.state, {
+          persisted: persistedFields(this.config),
+          clean_shutdown: true,
+        });
+      }
+    } finally {
+      await this.releaseResources();
+      this.lifecycle = "TERMINATED";
+    }
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  private limits() {
+    return {
+      maxQueryLimit: this.config.core.max_query_limit,
+      maxScanCandidates: this.config.core.max_scan_candidates,
+    };
+  }
+
+  private prepareWrite(request: WriteRequest): { def: SchemaDefinition; id: DocId; body: Uint8Array } {
+    if (!request || typeof request !== "object")
+      throw new AeroError("AERO_QUERY_INVALID", "A write needs a request object.");
+    const def = resolveWriteSchema(this.state.schemas, request.schema_id, request.schema_version);
+    validateDocument(def, request.document);
+    const body = encoder.encode(canonicalJson(request.document));
+    if (body.length > this.config.core.max_document_bytes) {
+      throw new AeroError("AERO_WRITE_TOO_LARGE", "The document is larger than core.max_document_bytes.", {
+        bytes: body.length,
+        max_document_bytes: this.config.core.max_document_bytes,
+      });
+    }
+    return { def, id: (request.document as { _id: DocId })._id, body };
+  }
+
+  private async commitVersion(
+    def: SchemaDefinition,
+    id: DocId,
+    body: Uint8Array,
+    document: Readonly<Record<string, unknown>> | null,
+  ): Promise<WriteResult> {
+    const commitId = this.writer.expectedCommitId;
+    const payload = encodeVersion({
+      schemaId: def.schema_id,
+      schemaVersion: def.schema_version,
+      id,
+      tombstone: document === null,
+      body,
+    });
+    const unit = await this.append(commitId, [{ kind: FrameKind.VERSION, payload }]);
+    crashPoint("commit:after-fsync");
+    const location = (unit.records[0] as { location: Parameters<EngineState["installVersion"]>[5] }).location;
+    // Index entries are built from the stored form, so a restart rebuilds exactly these.
+    const stored =
+      document === null ? null : (JSON.parse(new TextDecoder().decode(body)) as Record<string, unknown>);
+    await this.durably(async () => {
+      this.state.installVersion(def.schema_id, def.schema_version, id, stored, commitId, location);
+      crashPoint("commit:mid-install");
+      this.state.advance(commitId);
+    });
+    crashPoint("commit:after-install");
+    return { commit_id: commitId };
+  }
+
+  private async append(commitId: number, records: WalRecordInput[]) {
+    try {
+      return await this.writer.appendUnit({ commitId, records });
+    } catch (err) {
+      throw this.fail(err);
+    }
+  }
+
+  /** Work after the fsync (install, schema file): a failure here is FATAL STORAGE_WRITE_FAILED. */
+  private async durably(work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      if (isAeroError(err) && err.severity === "FATAL") throw this.fail(err);
+      if (err instanceof Error && err.name === "SimulatedCrash") throw this.fail(err);
+      throw this.fail(
+        new AeroError("AERO_STORAGE_WRITE_FAILED", "Installing a durable commit failed.", {
+          errno: (err as { code?: string })?.code ?? "unknown",
+        }),
+      );
+    }
+  }
+
+  private enqueue<T>(task: () => Promise<T>): Promise<T> {
+    try {
+      this.checkServing();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const run = this.pipeline.then(
+      () => {
+        this.checkAlive();
+        return task();
+      },
+      () => {
+        this.checkAlive();
+        return task();
+      },
+    );
+    this.pipeline = run.catch(() => undefined);
+    return run;
+  }
+
+  private guardRead<T>(read: () => T): T {
+    try {
+      return read();
+    } catch (err) {
+      if (isAeroError(err) && err.severity === "FATAL") throw this.fail(err);
+      throw err;
+    }
+  }
+
+  private checkServing(): void {
+    this.checkAlive();
+    if (this.lifecycle !== "SERVING") {
+      throw new AeroError("AERO_WAL_CLOSED", "The database is shutting down or closed.");
+    }
+  }
+
+  private checkAlive(): void {
+    if (this.fatalError) throw this.fatalError;
+  }
+
+  /** Records a FATAL error: the instance stops, and every later call gets this error. */
+  private fail(err: unknown): unknown {
+    if (this.fatalError) return this.fatalError;
+    if (isAeroError(err) && err.severity === "FATAL") {
+      this.fatalError = err;
+      this.lifecycle = "TERMINATED";
+      void this.releaseResources();
+    }
+    return err;
+  }
+
+  private resourcesReleased = false;
+
+  private async releaseResources(): Promise<void> {
+    if (this.resourcesReleased) return;
+    this.resourcesReleased = true;
+    await this.writer.close().catch(() => undefined);
+    await this.reader.closeAll();
+    await this.releaseLock().catch(() => undefined);
+  }
+}
+
+function isPlan(value: QueryPlan | { code: string }): value is QueryPlan {
+  return (value as QueryPlan).scan_type !== undefined;
+}

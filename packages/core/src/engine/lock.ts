@@ -1,0 +1,96 @@
+import { AeroError, type FileSystem, isFsError, writeFileAtomic, writeFileExclusive } from "@aerodb/base";
+import { canonicalJson } from "../canonical-json.js";
+
+export interface LockOwner {
+  readonly pid: number;
+  readonly databaseId: string | null;
+}
+
+/** Decides whether a lock's owner still runs; injectable so tests can simulate dead owners. */
+export type ProcessProbe = (pid: number) => boolean;
+
+export const realProcessProbe: ProcessProbe = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
+
+// Per file system: a simulated crash hands tests a new FileSystem, whose locks start free.
+const heldInThisProcess = new WeakMap<FileSystem, Set<string>>();
+
+function heldSet(fs: FileSystem): Set<string> {
+  let set = heldInThisProcess.get(fs);
+  if (!set) {
+    set = new Set();
+    heldInThisProcess.set(fs, set);
+  }
+  return set;
+}
+
+/**
+ * The data directory's LOCK (core §9): created exclusively with the owner's pid. A live
+ * owner makes the next opener fail at once with AERO_STORAGE_LOCKED; a dead owner's lock
+ * is taken over and reported (`stale`), so a SIGKILLed process never blocks a restart.
+ */
+export async function acquireLock(
+  fs: FileSystem,
+  lockPath: string,
+  owner: LockOwner,
+  probe: ProcessProbe,
+): Promise<{ stale: boolean; release: () => Promise<void> }> {
+  if (heldSet(fs).has(lockPath)) {
+    throw new AeroError("AERO_STORAGE_LOCKED", "The data directory is already open in this process.", {
+      pid: owner.pid,
+    });
+  }
+  const bytes = new TextEncoder().encode(
+    `${canonicalJson({ database_id: owner.databaseId, pid: owner.pid })}\n`,
+  );
+  let stale = false;
+  try {
+    await writeFileExclusive(fs, lockPath, bytes);
+  } catch (err) {
+    if (!isFsError(err, "EEXIST")) throw err;
+    const current = await readOwner(fs, lockPath);
+    if (current !== null && current.pid !== owner.pid && probe(current.pid)) {
+      throw new AeroError("AERO_STORAGE_LOCKED", "Another live process holds the data directory.", {
+        pid: current.pid,
+      });
+    }
+    stale = true;
+    await writeFileAtomic(fs, lockPath, bytes);
+  }
+  heldSet(fs).add(lockPath);
+  let released = false;
+  return {
+    stale,
+    release: async () => {
+      if (released) return;
+      released = true;
+      heldSet(fs).delete(lockPath);
+      try {
+        await fs.unlink(lockPath);
+      } catch (err) {
+        if (!isFsError(err, "ENOENT")) throw err;
+      }
+    },
+  };
+}
+
+async function readOwner(fs: FileSystem, lockPath: string): Promise<LockOwner | null> {
+  try {
+    const value = JSON.parse(new TextDecoder().decode(await fs.readFile(lockPath))) as Record<
+      string,
+      unknown
+    >;
+    if (typeof value.pid !== "number") return null;
+    return { pid: value.pid, databaseId: typeof value.database_id === "string" ? value.database_id : null };
+  } catch {
+    // A torn or empty LOCK (crash while it was written) has no live owner to protect.
+    return null;
+  }
+}

@@ -1,0 +1,225 @@
+import { AeroError, crashPoint, type FileSystem, isAeroError } from "@aerodb/base";
+import {
+  type FlushPolicy,
+  FrameKind,
+  FrameReader,
+  openWal,
+  parseSegmentFileName,
+  type ScannedUnit,
+  type WalScanResult,
+  type WalWriter,
+} from "@aerodb/wal";
+import type { AeroConfig } from "../config/config.js";
+import { parseSchemaDefinition } from "../schema/definition.js";
+import { decodeVersion } from "../store/version-codec.js";
+import { EngineState } from "./engine-state.js";
+import type { Layout } from "./layout.js";
+import { reconcileSchemaFiles } from "./schema-files.js";
+
+export interface RecoveryReport {
+  readonly format_version: 1;
+  readonly database_id: string;
+  readonly clean_shutdown_flag: boolean;
+  readonly stale_lock: boolean;
+  readonly checkpoint: { snapshot_id: string; commit_boundary: number; lsn_boundary: number } | null;
+  readonly wal: {
+    readonly segments: number;
+    readonly first_lsn: number | null;
+    readonly last_lsn: number;
+    readonly records_verified: number;
+    readonly units_replayed: number;
+  };
+  readonly torn_tail: { segment: string; offset: number; bytes_cut: number; records_cut: number } | null;
+  readonly commit_high_water: number;
+  readonly schemas: { readonly registered: number; readonly files_written: number };
+  readonly indexes: { readonly count: number; readonly entries: number };
+  readonly versions_verified: number;
+  readonly outcome: "RECOVERY_COMPLETE";
+}
+
+export interface RecoveryInput {
+  readonly fs: FileSystem;
+  readonly layout: Layout;
+  readonly config: AeroConfig;
+  readonly databaseId: string;
+  readonly cleanShutdownFlag: boolean;
+  readonly staleLock: boolean;
+  readonly flushPolicy?: FlushPolicy;
+}
+
+export interface Recovered {
+  readonly state: EngineState;
+  readonly writer: WalWriter;
+  readonly reader: FrameReader;
+  readonly report: RecoveryReport;
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Recovery (core §9.2–9.3), run at every start: verify every WAL segment and replay its
+ * units into fresh in-memory state, cut a torn tail, reconcile schema files with the
+ * replayed registrations, then verify what was built. A failure is FATAL and names the
+ * phase and the last good LSN.
+ */
+export async function recover(input: RecoveryInput): Promise<Recovered> {
+  const { fs, layout, config } = input;
+  const reader = new FrameReader(fs, layout.wal);
+  const state = new EngineState(reader);
+  let phase = "wal";
+  let lastGoodLsn = 0;
+  let lastUnit: ScannedUnit | null = null;
+  const replayedSchemaCommits = new Map<string, number>();
+  let versionsVerified = 0;
+  try {
+    await openExistingSegments(fs, layout.wal, reader);
+    const { writer, scan } = await openWal(fs, layout.wal, {
+      databaseId: input.databaseId,
+      segmentBytes: config.core.wal_segment_bytes,
+      ...(input.flushPolicy ? { policy: input.flushPolicy } : {}),
+      onSegmentCreated: (name) => reader.openSegment(name),
+      onUnit: (unit) => {
+        applyUnit(state, unit, replayedSchemaCommits);
+        versionsVerified += unit.records.filter((r) => r.kind === FrameKind.VERSION).length;
+        lastGoodLsn = unit.commitLsn;
+        lastUnit = unit;
+        crashPoint("recovery:mid-replay");
+      },
+    });
+    lastGoodLsn = scan.lastLsn;
+    if (scan.tornTail && scan.tornTail.offset === 0) await reader.closeSegment(scan.tornTail.segment);
+    phase = "schemas";
+    const finalUnit = lastUnit as ScannedUnit | null;
+    const filesWritten = await reconcileSchemaFiles(fs, layout, state.schemas, (id, version) => {
+      // Registration writes the schema file after the unit's fsync and before the next
+      // commit can start, so only the log's final unit may lack its file.
+      const commitId = replayedSchemaCommits.get(`${id}\u0000${version}`);
+      return commitId !== undefined && finalUnit !== null && finalUnit.commitId === commitId;
+    });
+    phase = "verify";
+    verify(state, scan);
+    return {
+      state,
+      writer,
+      reader,
+      report: buildReport(input, scan, state, filesWritten, versionsVerified),
+    };
+  } catch (err) {
+    await reader.closeAll();
+    if (isAeroError(err) && err.severity === "FATAL") {
+      throw new AeroError(
+        err.code,
+        err.message,
+        { ...err.details, phase, last_good_lsn: lastGoodLsn },
+        { cause: err },
+      );
+    }
+    if (isAeroError(err)) throw err;
+    if (err instanceof Error && err.name === "SimulatedCrash") throw err;
+    throw new AeroError(
+      "AERO_RECOVERY_FAILED",
+      "Recovery failed.",
+      { phase, last_good_lsn: lastGoodLsn, errno: (err as { code?: string })?.code ?? "unknown" },
+      { cause: err },
+    );
+  }
+}
+
+async function openExistingSegments(fs: FileSystem, walDir: string, reader: FrameReader): Promise<void> {
+  const st = await fs.stat(walDir);
+  if (!st?.isDirectory) return; // the scan reports the missing directory
+  for (const name of await fs.readdir(walDir)) {
+    if (parseSegmentFileName(name) !== null) await reader.openSegment(name);
+  }
+}
+
+function applyUnit(state: EngineState, unit: ScannedUnit, schemaCommits: Map<string, number>): void {
+  for (const record of unit.records) {
+    if (record.kind === FrameKind.SCHEMA) {
+      let def: ReturnType<typeof parseSchemaDefinition>;
+      try {
+        def = parseSchemaDefinition(JSON.parse(decoder.decode(record.payload)));
+      } catch {
+        throw new AeroError("AERO_WAL_CORRUPTION", "A SCHEMA record does not hold a valid definition.", {
+          segment: record.location.segment,
+          offset: record.location.offset,
+          reason: "schema_payload",
+        });
+      }
+      if (unit.records.length !== 1) {
+        throw new AeroError("AERO_WAL_CORRUPTION", "A schema registration unit holds other records.", {
+          segment: record.location.segment,
+          offset: record.location.offset,
+          reason: "unit_shape",
+        });
+      }
+      state.schemas.add(def);
+      state.indexes.ensure(def);
+      schemaCommits.set(`${def.schema_id}\u0000${def.schema_version}`, unit.commitId);
+      continue;
+    }
+    const version = decodeVersion(record.payload);
+    const document = version.tombstone
+      ? null
+      : (JSON.parse(decoder.decode(version.body)) as Record<string, unknown>);
+    state.installVersion(
+      version.schemaId,
+      version.schemaVersion,
+      version.id,
+      document,
+      unit.commitId,
+      record.location,
+    );
+  }
+  state.advance(unit.commitId);
+}
+
+function verify(state: EngineState, scan: WalScanResult): void {
+  if (state.visibleCommit !== scan.lastCommitId) {
+    throw new AeroError(
+      "AERO_RECOVERY_INCONSISTENT",
+      "Replayed commits do not reach the WAL's high-water mark.",
+      {
+        installed: state.visibleCommit,
+        wal_high_water: scan.lastCommitId,
+      },
+    );
+  }
+}
+
+function buildReport(
+  input: RecoveryInput,
+  scan: WalScanResult,
+  state: EngineState,
+  filesWritten: number,
+  versionsVerified: number,
+): RecoveryReport {
+  const idx = state.indexes.stats();
+  return {
+    format_version: 1,
+    database_id: input.databaseId,
+    clean_shutdown_flag: input.cleanShutdownFlag,
+    stale_lock: input.staleLock,
+    checkpoint: null,
+    wal: {
+      segments: scan.segments.length,
+      first_lsn: scan.firstLsn,
+      last_lsn: scan.lastLsn,
+      records_verified: scan.recordsVerified,
+      units_replayed: scan.unitsDelivered,
+    },
+    torn_tail: scan.tornTail
+      ? {
+          segment: scan.tornTail.segment,
+          offset: scan.tornTail.offset,
+          bytes_cut: scan.tornTail.bytesCut,
+          records_cut: scan.tornTail.recordsCut,
+        }
+      : null,
+    commit_high_water: state.visibleCommit,
+    schemas: { registered: state.schemas.count, files_written: filesWritten },
+    indexes: { count: idx.count, entries: idx.entries },
+    versions_verified: versionsVerified,
+    outcome: "RECOVERY_COMPLETE",
+  };
+}

@@ -1,0 +1,103 @@
+import { AeroError } from "@aerodb/base";
+import type { DocId } from "../schema/types.js";
+
+/**
+ * The payload of a VERSION frame (docs/formats/version-record.md), little-endian:
+ *   u8 codec version (1) | u8 flags (bit 0 tombstone, bit 1 integer _id)
+ *   u16 schema_id length | schema_id (UTF-8)
+ *   u16 schema_version length | schema_version (UTF-8)
+ *   _id: f64 when integer, else u32 length + UTF-8
+ *   u32 body length | body: canonical JSON of the document (empty for a tombstone)
+ * The body is stored exactly once, in the WAL frame; the store keeps its location.
+ */
+export const VERSION_CODEC = 1;
+
+export interface VersionRecord {
+  readonly schemaId: string;
+  readonly schemaVersion: string;
+  readonly id: DocId;
+  readonly tombstone: boolean;
+  /** Canonical JSON bytes of the document; empty for a tombstone. */
+  readonly body: Uint8Array;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+export function encodeVersion(record: VersionRecord): Uint8Array {
+  const sid = encoder.encode(record.schemaId);
+  const sver = encoder.encode(record.schemaVersion);
+  const intId = typeof record.id === "number";
+  const idBytes = intId ? null : encoder.encode(record.id as string);
+  const size =
+    2 +
+    2 +
+    sid.length +
+    2 +
+    sver.length +
+    (intId ? 8 : 4 + (idBytes as Uint8Array).length) +
+    4 +
+    record.body.length;
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  view.setUint8(at++, VERSION_CODEC);
+  view.setUint8(at++, (record.tombstone ? 1 : 0) | (intId ? 2 : 0));
+  view.setUint16(at, sid.length, true);
+  out.set(sid, at + 2);
+  at += 2 + sid.length;
+  view.setUint16(at, sver.length, true);
+  out.set(sver, at + 2);
+  at += 2 + sver.length;
+  if (intId) {
+    view.setFloat64(at, record.id as number, true);
+    at += 8;
+  } else {
+    const bytes = idBytes as Uint8Array;
+    view.setUint32(at, bytes.length, true);
+    out.set(bytes, at + 4);
+    at += 4 + bytes.length;
+  }
+  view.setUint32(at, record.body.length, true);
+  out.set(record.body, at + 4);
+  return out;
+}
+
+/** Decodes a VERSION payload; a malformed one is AERO_DATA_CORRUPTION (its CRC was valid). */
+export function decodeVersion(payload: Uint8Array): VersionRecord {
+  try {
+    const view = new DataView(payload.buffer, payload.byteOffset, payload.length);
+    let at = 0;
+    if (view.getUint8(at++) !== VERSION_CODEC) throw new Error("codec");
+    const flags = view.getUint8(at++);
+    if (flags & ~3) throw new Error("flags");
+    const sidLen = view.getUint16(at, true);
+    const schemaId = decoder.decode(payload.subarray(at + 2, at + 2 + sidLen));
+    at += 2 + sidLen;
+    const sverLen = view.getUint16(at, true);
+    const schemaVersion = decoder.decode(payload.subarray(at + 2, at + 2 + sverLen));
+    at += 2 + sverLen;
+    let id: DocId;
+    if (flags & 2) {
+      id = view.getFloat64(at, true);
+      if (!Number.isSafeInteger(id)) throw new Error("id");
+      at += 8;
+    } else {
+      const idLen = view.getUint32(at, true);
+      id = decoder.decode(payload.subarray(at + 4, at + 4 + idLen));
+      at += 4 + idLen;
+    }
+    const bodyLen = view.getUint32(at, true);
+    if (at + 4 + bodyLen !== payload.length) throw new Error("length");
+    return { schemaId, schemaVersion, id, tombstone: (flags & 1) === 1, body: payload.subarray(at + 4) };
+  } catch (err) {
+    throw new AeroError("AERO_DATA_CORRUPTION", "A VERSION record is malformed.", {
+      reason: err instanceof Error ? err.message : "decode",
+    });
+  }
+}
+
+/** The key of a document across schema versions: (schema_id, _id), typed so 1 and "1" differ. */
+export function keyOf(schemaId: string, id: DocId): string {
+  return typeof id === "number" ? `${schemaId}\u0000n${id}` : `${schemaId}\u0000s${id}`;
+}
