@@ -30,5 +30,5 @@ export {
 export type { FileHandle, FileStat, FileSystem, FsError, OpenMode, OpenOptions } from "./fs/types.js";
 export { isFsError } from "./fs/types.js";
 export { SeededRandom } from "./random/seeded-random.js";
-export { seedList, withSeed } from "./testing/seeds.js";
 export { CrashPointFileSystem, crashPoint, crashPointArmed } from "./testing/crash-points.js";
+export { seedList, withSeed } from "./testing/seeds.js";

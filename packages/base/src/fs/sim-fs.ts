@@ -65,16 +65,14 @@ export class SimulatedCrash extends Error {
 
 type Mutation = { kind: "write"; pos: number; bytes: Uint8Array } | { kind: "truncate"; length: number };
 
-class Inode {
+/** A growable byte image of a file (its current or its durable content). */
+class ByteImage {
   data: Uint8Array;
   size: number;
-  durable: Uint8Array;
-  pending: Mutation[] = [];
 
   constructor(initial: Uint8Array = new Uint8Array(0)) {
     this.data = initial.slice();
     this.size = initial.length;
-    this.durable = initial.slice();
   }
 
   content(): Uint8Array {
@@ -102,8 +100,29 @@ class Inode {
     }
   }
 
+  apply(m: Mutation): void {
+    if (m.kind === "write") this.applyWrite(m.pos, m.bytes);
+    else this.applyTruncate(m.length);
+  }
+}
+
+class Inode extends ByteImage {
+  private readonly durableImage: ByteImage;
+  pending: Mutation[] = [];
+
+  constructor(initial: Uint8Array = new Uint8Array(0)) {
+    super(initial);
+    this.durableImage = new ByteImage(initial);
+  }
+
+  /** The durable content (a view: copy before keeping it). */
+  get durable(): Uint8Array {
+    return this.durableImage.content();
+  }
+
+  /** Applies the pending mutations to the durable image: O(pending), not O(file size). */
   makeDurable(): void {
-    this.durable = this.content().slice();
+    for (const m of this.pending) this.durableImage.apply(m);
     this.pending = [];
   }
 }
