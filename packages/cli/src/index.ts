@@ -1,3 +1,14 @@
-// aerodb: the `aerodb` binary: configuration, wiring, CLI, server.
-// Nothing is public yet: this package exports nothing until its phase lands.
-export {};
+// @aerodb/cli: the composition root and the `aerodb` binary (bin.js). The programmatic
+// pieces are exported for embedding and tests: runCli runs one command line against
+// injectable standard streams.
+export { COMMON_OPTIONS, type OptionSpec, type ParsedArgs, parseCommandArgs } from "./args.js";
+export { runCli } from "./cli.js";
+export { runInit } from "./commands/init.js";
+export { runSchemaAdd, type SchemaAddValues } from "./commands/schema-add.js";
+export { maxRequestLineBytes, runStart } from "./commands/start.js";
+export { runStats } from "./commands/stats.js";
+export { runVerify, type VerifyProblem, type VerifyReport, verifyDataDir } from "./commands/verify.js";
+export { type ConfigSources, DEFAULT_CONFIG_FILE, loadConfig, readConfigInput } from "./config-loading.js";
+export { type InputItem, LineQueue, type LineQueueOptions, LineSplitter } from "./line-reader.js";
+export { type CliIo, EXIT_ERROR, EXIT_OK, EXIT_USAGE } from "./output.js";
+export { commandFileSystem } from "./runtime.js";
