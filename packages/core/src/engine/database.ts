@@ -477,14 +477,18 @@ export class Database {
     return err;
   }
 
-  private resourcesReleased = false;
+  private releasing: Promise<void> | null = null;
 
-  private async releaseResources(): Promise<void> {
-    if (this.resourcesReleased) return;
-    this.resourcesReleased = true;
-    await this.writer.close().catch(() => undefined);
-    await this.reader.closeAll();
-    await this.releaseLock().catch(() => undefined);
+  /** Idempotent; every caller (close() after a FATAL included) waits for the one release. */
+  private releaseResources(): Promise<void> {
+    if (this.releasing === null) {
+      this.releasing = (async () => {
+        await this.writer.close().catch(() => undefined);
+        await this.reader.closeAll();
+        await this.releaseLock().catch(() => undefined);
+      })();
+    }
+    return this.releasing;
   }
 }
 

@@ -118,12 +118,6 @@ export class OrderedIndex {
       const value = top.value;
       if (lower !== null && !aboveLower(value, lower.value, lower.inclusive)) return;
       const groupStart = seek(value, LOW);
-      yield* [...this.#tree.entries(groupStart)]
-        .filter(([k]) => compareScalars(k.value, value) === 0)
-        .map(([k]) => ({ value: k.value, id: k.id }))
-        .reverse();
-      top = this.#tree.nextLowerKey(groupStart);
-      continue;
       for (const [key] of this.#tree.entries(groupStart)) {
         if (compareScalars(key.value, value) !== 0) break;
         yield { value: key.value, id: key.id };
