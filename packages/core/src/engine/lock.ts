@@ -1,4 +1,11 @@
-import { AeroError, type FileSystem, isFsError, writeFileAtomic, writeFileExclusive } from "@aerodb/base";
+import {
+  AeroError,
+  type FileSystem,
+  isFsError,
+  NodeFileSystem,
+  writeFileAtomic,
+  writeFileExclusive,
+} from "@aerodb/base";
 import { canonicalJson } from "../canonical-json.js";
 
 export interface LockOwner {
@@ -20,13 +27,18 @@ export const realProcessProbe: ProcessProbe = (pid) => {
 };
 
 // Per file system: a simulated crash hands tests a new FileSystem, whose locks start free.
-const heldInThisProcess = new WeakMap<FileSystem, Set<string>>();
+// Every NodeFileSystem is the same real disk, so they share one set: a second open() of a
+// directory in this process is refused however many NodeFileSystem instances there are
+// (a LOCK naming this process's own pid is otherwise taken for a dead owner's).
+const heldInThisProcess = new WeakMap<object, Set<string>>();
+const REAL_DISK = {};
 
 function heldSet(fs: FileSystem): Set<string> {
-  let set = heldInThisProcess.get(fs);
+  const key = fs instanceof NodeFileSystem ? REAL_DISK : fs;
+  let set = heldInThisProcess.get(key);
   if (!set) {
     set = new Set();
-    heldInThisProcess.set(fs, set);
+    heldInThisProcess.set(key, set);
   }
   return set;
 }

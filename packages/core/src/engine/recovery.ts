@@ -71,6 +71,7 @@ export async function recover(input: RecoveryInput): Promise<Recovered> {
   let lastUnit: ScannedUnit | null = null;
   const replayedSchemaCommits = new Map<string, number>();
   let versionsVerified = 0;
+  let openedWriter: WalWriter | null = null;
   try {
     await openExistingSegments(fs, layout.wal, reader);
     const { writer, scan } = await openWal(fs, layout.wal, {
@@ -86,6 +87,7 @@ export async function recover(input: RecoveryInput): Promise<Recovered> {
         crashPoint("recovery:mid-replay");
       },
     });
+    openedWriter = writer;
     lastGoodLsn = scan.lastLsn;
     if (scan.tornTail && scan.tornTail.offset === 0) await reader.closeSegment(scan.tornTail.segment);
     phase = "schemas";
@@ -105,6 +107,7 @@ export async function recover(input: RecoveryInput): Promise<Recovered> {
       report: buildReport(input, scan, state, filesWritten, versionsVerified),
     };
   } catch (err) {
+    await openedWriter?.close().catch(() => undefined);
     await reader.closeAll();
     if (isAeroError(err) && err.severity === "FATAL") {
       throw new AeroError(
