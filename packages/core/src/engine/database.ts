@@ -138,11 +138,10 @@ export async function open(configInput: unknown, options: OpenOptions = {}): Pro
         throw new AeroError(
           "AERO_CONFIG_IMMUTABLE",
           `core.${key} differs from the value this database was created with.`,
-          {
-            field: `core.${key}`,
-            persisted: state.persisted[key],
-            configured: persisted[key],
-          },
+          // Errors carry no paths (core §6): the data directory's values are not echoed.
+          key === "data_dir"
+            ? { field: `core.${key}` }
+            : { field: `core.${key}`, persisted: state.persisted[key], configured: persisted[key] },
         );
       }
     }

@@ -1,0 +1,20 @@
+/** Every Phase-1 conformance scenario (core.md §13), in spec order. */
+import type { Scenario } from "./context.js";
+import { processScenarios } from "./process.js";
+import { queryScenarios } from "./query.js";
+import { schemaScenarios } from "./schema.js";
+import { storageScenarios } from "./storage.js";
+import { walScenarios } from "./wal.js";
+import { writeScenarios } from "./writes.js";
+
+export type { Scenario } from "./context.js";
+export { ScenarioContext } from "./context.js";
+
+export const scenarios: readonly Scenario[] = [
+  ...walScenarios,
+  ...storageScenarios,
+  ...schemaScenarios,
+  ...writeScenarios,
+  ...queryScenarios,
+  ...processScenarios,
+];
