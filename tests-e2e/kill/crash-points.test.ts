@@ -309,15 +309,6 @@ async function sweep(
   expect(reached, outcomes.join("\n")).toBeGreaterThanOrEqual(Math.ceil(points.length * 0.75));
 }
 
-/**
- * Known deviation (reported): init creates MANIFEST in place (exclusive create, then write),
- * so a kill between the two leaves an empty MANIFEST, and `start` then refuses with FATAL
- * METADATA_CORRUPTION "MANIFEST is not valid JSON" instead of STORAGE_NOT_INITIALIZED, the
- * outcome init-data-dir.ts documents for an interrupted init. Listed here so the sweep stays
- * green; the check below fails once the behaviour changes, so the entry can be removed.
- */
-const INIT_KNOWN_EMPTY_MANIFEST = "AERO_METADATA_CORRUPTION";
-
 describe("file-system crash points during init", () => {
   it(
     "an interrupted init is either complete or refused as not initialized; init re-runs once emptied",
@@ -347,15 +338,13 @@ describe("file-system crash points during init", () => {
         const fatal = fatalLogs(started.logs);
         expect(fatal.length, `${point}: ${started.stderr}`).toBe(1);
         const code = (fatal[0]?.error as { code?: string } | undefined)?.code;
-        if (manifest !== null && manifest.length === 0) {
-          expect(code, `${point}: empty MANIFEST (known deviation, see INIT_KNOWN_EMPTY_MANIFEST)`).toBe(
-            INIT_KNOWN_EMPTY_MANIFEST,
-          );
-        } else {
-          expect(code, `${point}: an interrupted init is refused as not initialized`).toBe(
-            "AERO_STORAGE_NOT_INITIALIZED",
-          );
-        }
+        // MANIFEST is written to a temp file and renamed into place, so it is never empty.
+        expect(manifest === null || manifest.length > 0, `${point}: MANIFEST is absent or complete`).toBe(
+          true,
+        );
+        expect(code, `${point}: an interrupted init is refused as not initialized`).toBe(
+          "AERO_STORAGE_NOT_INITIALIZED",
+        );
         // Re-running init on the emptied directory completes.
         await fs.rm(dir, { recursive: true, force: true });
         await fs.mkdir(dir);

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import * as posixPath from "node:path/posix";
-import { AeroError, ensureDir, type FileSystem, NodeFileSystem, writeFileExclusive } from "@aerodb/base";
+import { AeroError, ensureDir, type FileSystem, NodeFileSystem, writeFileAtomic } from "@aerodb/base";
 import { type AeroConfig, persistedFields, resolveConfig } from "../config/config.js";
 import { layoutOf } from "./layout.js";
 import { manifestBytes, writeState } from "./state-file.js";
@@ -38,7 +38,8 @@ export async function initDataDir(
   await ensureDir(fs, layout.metadata);
   await ensureDir(fs, layout.schemas);
   await writeState(fs, layout.state, { persisted: persistedFields(config), clean_shutdown: true });
-  await writeFileExclusive(fs, layout.manifest, manifestBytes(databaseId));
+  // Temp file, fsync, rename, directory fsync: MANIFEST is absent or complete, never empty.
+  await writeFileAtomic(fs, layout.manifest, manifestBytes(databaseId));
   return { databaseId };
 }
 
