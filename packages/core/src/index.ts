@@ -21,6 +21,8 @@ export { type InitOptions, initDataDir } from "./engine/init-data-dir.js";
 export { type Layout, layoutOf } from "./engine/layout.js";
 export { type ProcessProbe, realProcessProbe } from "./engine/lock.js";
 export type { RecoveryReport } from "./engine/recovery.js";
+export { openSealedJson } from "./engine/sealed-json.js";
+export { readManifest, readState, type StateFile } from "./engine/state-file.js";
 export {
   handleRequest,
   parseRequestLine,

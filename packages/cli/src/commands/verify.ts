@@ -1,14 +1,11 @@
 import * as posixPath from "node:path/posix";
 import { AeroError, type FileSystem, isAeroError, NodeFileSystem, readFileIfExists } from "@aerodb/base";
-import { canonicalJson, layoutOf, parseSchemaDefinition, realProcessProbe } from "@aerodb/core";
-import { crc32, FrameKind, type ScannedUnit, scanWal, type WalScanResult } from "@aerodb/wal";
+import { layoutOf, parseSchemaDefinition, readManifest, readState, realProcessProbe } from "@aerodb/core";
+import { FrameKind, type ScannedUnit, scanWal, type WalScanResult } from "@aerodb/wal";
 import { type CliIo, EXIT_ERROR, EXIT_OK, failWith, toAeroError, writeResponse } from "../output.js";
 import { type CommonValues, commandConfig } from "../runtime.js";
 
-const MANIFEST_FORMAT_VERSION = 1;
-const STATE_FORMAT_VERSION = 1;
 const decoder = new TextDecoder("utf-8", { fatal: true });
-const encoder = new TextEncoder();
 
 /** One problem verify found: an error envelope without its status. */
 export type VerifyProblem = Omit<ReturnType<AeroError["toJSON"]>, "status">;
@@ -79,13 +76,13 @@ export async function verifyDataDir(fs: FileSystem, dataDir: string): Promise<Ve
     );
   }
   const staleLock = await checkLock(fs, layout.lock);
-  const databaseId = await readManifest(fs, layout.manifest);
+  const { databaseId } = await readManifest(fs, layout.manifest);
   const problems: VerifyProblem[] = [];
   const note = (err: unknown) => problems.push(problemOf(err));
 
   let cleanShutdown: boolean | null = null;
   try {
-    cleanShutdown = await readState(fs, layout.state, dataDir);
+    cleanShutdown = await checkState(fs, layout.state, dataDir);
   } catch (err) {
     note(err);
   }
@@ -171,92 +168,16 @@ async function checkLock(fs: FileSystem, lockPath: string): Promise<boolean> {
   return true;
 }
 
-/** Reads and checks a sealed metadata file (canonical JSON + CRC-32 `checksum`, core's format). */
-function openSealed(bytes: Uint8Array, file: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(decoder.decode(bytes));
-  } catch {
-    throw new AeroError("AERO_METADATA_CORRUPTION", `${file} is not valid JSON.`, { file, reason: "parse" });
-  }
-  if (!value || typeof value !== "object" || Array.isArray(value)) {
-    throw new AeroError("AERO_METADATA_CORRUPTION", `${file} is not a JSON object.`, {
-      file,
-      reason: "shape",
-    });
-  }
-  const { checksum, ...rest } = value as Record<string, unknown>;
-  const expected = crc32(encoder.encode(canonicalJson(rest)));
-  if (checksum !== expected) {
-    throw new AeroError("AERO_METADATA_CORRUPTION", `${file} failed its checksum.`, {
-      file,
-      reason: "checksum",
-      expected_crc: expected,
-      found_crc: typeof checksum === "number" ? checksum : null,
-    });
-  }
-  return rest;
-}
-
-async function readManifest(fs: FileSystem, path: string): Promise<string> {
-  const bytes = await readFileIfExists(fs, path);
-  if (bytes === null) {
-    throw new AeroError(
-      "AERO_STORAGE_NOT_INITIALIZED",
-      "The data directory is not initialized (run `aerodb init`).",
-      {
-        file: "MANIFEST",
-      },
-    );
-  }
-  const value = openSealed(bytes, "MANIFEST");
-  if (value.format_version !== MANIFEST_FORMAT_VERSION) {
-    throw new AeroError("AERO_STORAGE_FORMAT_UNSUPPORTED", "MANIFEST has an unsupported format version.", {
-      file: "MANIFEST",
-      format_version: value.format_version ?? null,
-    });
-  }
-  if (typeof value.database_id !== "string" || !/^[0-9a-f]{32}$/.test(value.database_id)) {
-    throw new AeroError("AERO_METADATA_CORRUPTION", "MANIFEST has no valid database id.", {
-      file: "MANIFEST",
-    });
-  }
-  return value.database_id;
-}
-
-/** Checks metadata/state.json; returns its clean-shutdown flag. */
-async function readState(fs: FileSystem, path: string, dataDir: string): Promise<boolean> {
-  const file = "metadata/state.json";
-  const bytes = await readFileIfExists(fs, path);
-  if (bytes === null) {
-    throw new AeroError("AERO_METADATA_CORRUPTION", `${file} is missing.`, { file, reason: "missing" });
-  }
-  const value = openSealed(bytes, file);
-  if (value.format_version !== STATE_FORMAT_VERSION) {
-    throw new AeroError("AERO_STORAGE_FORMAT_UNSUPPORTED", `${file} has an unsupported format.`, {
-      file,
-      format_version: value.format_version ?? null,
-    });
-  }
-  const persisted = value.persisted as Record<string, unknown> | undefined;
-  if (
-    !persisted ||
-    typeof persisted.data_dir !== "string" ||
-    typeof persisted.wal_sync_mode !== "string" ||
-    typeof value.clean_shutdown !== "boolean"
-  ) {
-    throw new AeroError("AERO_METADATA_CORRUPTION", `${file} has the wrong shape.`, {
-      file,
-      reason: "shape",
-    });
-  }
-  if (persisted.data_dir !== dataDir) {
+/** Checks metadata/state.json with core's reader; returns its clean-shutdown flag. */
+async function checkState(fs: FileSystem, path: string, dataDir: string): Promise<boolean> {
+  const state = await readState(fs, path);
+  if (state.persisted.data_dir !== dataDir) {
     // Not corruption, but `start` on this path would refuse the directory.
     throw new AeroError("AERO_CONFIG_IMMUTABLE", "The data directory was created at another path.", {
       field: "core.data_dir",
     });
   }
-  return value.clean_shutdown;
+  return state.clean_shutdown;
 }
 
 function schemaOfRecord(payload: Uint8Array, location: { segment: string; offset: number }) {
