@@ -29,6 +29,7 @@ export function executeQuery(plan: QueryPlan, source: QuerySource): Array<Record
   const sort = plan.sort;
   const onScanField = sort === null || sort.field === plan.chosen_index;
   const order: SortOrder = sort !== null && onScanField ? sort.order : "asc";
+  if (plan.scan_type === "PK_LOOKUP") return lookupByPrimaryKey(plan, source);
   const rows: Row[] = [];
   let walked = 0;
   for (const entry of source.scan(
@@ -63,6 +64,21 @@ export function executeQuery(plan: QueryPlan, source: QuerySource): Array<Record
   }
   if (!onScanField && sort !== null) rows.sort(rowComparator(sort));
   return rows.slice(0, plan.limit) as Array<Record<string, unknown>>;
+}
+
+/**
+ * PK_LOOKUP walks at most one entry: the `_id` index of a schema version holds an id exactly
+ * when the key's live version is of that schema version, which the visible version tells
+ * directly, so the lookup skips the index walk and applies the same checks.
+ */
+function lookupByPrimaryKey(plan: QueryPlan, source: QuerySource): Array<Record<string, unknown>> {
+  const id = plan.index_bounds.lower?.value;
+  if (!isDocId(id)) return [];
+  const visible = source.readVisible(plan.schema_id, id);
+  if (visible === null || visible.schemaVersion !== plan.schema_version) return [];
+  const doc = visible.document;
+  for (const p of plan.predicates) if (!matches(doc, p)) return [];
+  return [doc as Record<string, unknown>];
 }
 
 /** Does `doc` satisfy the predicate? Exact type, no coercion; absent and null never match. */

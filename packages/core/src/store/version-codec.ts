@@ -97,6 +97,32 @@ export function decodeVersion(payload: Uint8Array): VersionRecord {
   }
 }
 
+/**
+ * The byte range of the body inside a VERSION payload, found without decoding any string:
+ * the read path parses only the body. Malformed lengths are AERO_DATA_CORRUPTION.
+ */
+export function bodyRange(payload: Uint8Array): { start: number; end: number } {
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.length);
+  let at = 2;
+  if (payload.length < 8 || payload[0] !== VERSION_CODEC) return corruptBody();
+  at += 2 + view.getUint16(at, true);
+  if (at + 2 > payload.length) return corruptBody();
+  at += 2 + view.getUint16(at, true);
+  if ((payload[1] as number) & 2) at += 8;
+  else {
+    if (at + 4 > payload.length) return corruptBody();
+    at += 4 + view.getUint32(at, true);
+  }
+  if (at + 4 > payload.length) return corruptBody();
+  const length = view.getUint32(at, true);
+  if (at + 4 + length !== payload.length) return corruptBody();
+  return { start: at + 4, end: at + 4 + length };
+}
+
+function corruptBody(): never {
+  throw new AeroError("AERO_DATA_CORRUPTION", "A VERSION record is malformed.", { reason: "length" });
+}
+
 /** The key of a document across schema versions: (schema_id, _id), typed so 1 and "1" differ. */
 export function keyOf(schemaId: string, id: DocId): string {
   return typeof id === "number" ? `${schemaId}\u0000n${id}` : `${schemaId}\u0000s${id}`;

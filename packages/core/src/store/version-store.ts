@@ -1,7 +1,7 @@
 import { AeroError } from "@aerodb/base";
 import type { FrameLocation, FrameReader } from "@aerodb/wal";
 import type { DocId } from "../schema/types.js";
-import { decodeVersion, keyOf, type VersionRecord } from "./version-codec.js";
+import { bodyRange, decodeVersion, type VersionRecord } from "./version-codec.js";
 
 /** One installed version: where its bytes live, never the bytes themselves. */
 export interface StoredVersion {
@@ -18,18 +18,23 @@ export interface StoredVersion {
  * verify its CRC every time, so only verified bytes are returned (CORE-D-1).
  */
 export class VersionStore {
-  private readonly chains = new Map<string, StoredVersion[]>();
+  /** schema_id -> _id -> chain. Keyed by the _id value itself: 1 and "1" are different keys. */
+  private readonly chains = new Map<string, Map<DocId, StoredVersion[]>>();
   private versions = 0;
   private live = 0;
 
   constructor(private readonly reader: FrameReader) {}
 
   install(schemaId: string, id: DocId, version: StoredVersion): void {
-    const key = keyOf(schemaId, id);
-    let chain = this.chains.get(key);
+    let bySchema = this.chains.get(schemaId);
+    if (!bySchema) {
+      bySchema = new Map();
+      this.chains.set(schemaId, bySchema);
+    }
+    let chain = bySchema.get(id);
     if (!chain) {
       chain = [];
-      this.chains.set(key, chain);
+      bySchema.set(id, chain);
     }
     const previous = chain[chain.length - 1];
     if (previous && previous.commitId >= version.commitId) {
@@ -47,13 +52,13 @@ export class VersionStore {
 
   /** The newest version of a key (the visible one at V in Phase 1), tombstones included. */
   latest(schemaId: string, id: DocId): StoredVersion | undefined {
-    const chain = this.chains.get(keyOf(schemaId, id));
+    const chain = this.chains.get(schemaId)?.get(id);
     return chain?.[chain.length - 1];
   }
 
   /** The version visible at read view `readView`: greatest commit id <= readView. */
   visibleAt(schemaId: string, id: DocId, readView: number): StoredVersion | undefined {
-    const chain = this.chains.get(keyOf(schemaId, id));
+    const chain = this.chains.get(schemaId)?.get(id);
     if (!chain) return undefined;
     for (let i = chain.length - 1; i >= 0; i--) {
       const v = chain[i] as StoredVersion;
@@ -69,8 +74,18 @@ export class VersionStore {
 
   /** Reads a live version's document (parsed from verified bytes). */
   readDocument(version: StoredVersion): Record<string, unknown> {
-    const record = this.read(version);
-    return JSON.parse(new TextDecoder().decode(record.body)) as Record<string, unknown>;
+    const payload = this.reader.readSharedSync(version.location).payload;
+    const { start, end } = bodyRange(payload);
+    const bytes = Buffer.from(payload.buffer, payload.byteOffset + start, end - start);
+    try {
+      return JSON.parse(bytes.toString("utf8")) as Record<string, unknown>;
+    } catch {
+      throw new AeroError("AERO_DATA_CORRUPTION", "A stored document is not valid JSON.", {
+        segment: version.location.segment,
+        offset: version.location.offset,
+        reason: "body",
+      });
+    }
   }
 
   get versionCount(): number {
@@ -79,11 +94,5 @@ export class VersionStore {
 
   get liveCount(): number {
     return this.live;
-  }
-
-  /** Every chain, in key order: for verification and snapshots. */
-  *entries(): IterableIterator<[string, readonly StoredVersion[]]> {
-    const keys = [...this.chains.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    for (const key of keys) yield [key, this.chains.get(key) as StoredVersion[]];
   }
 }

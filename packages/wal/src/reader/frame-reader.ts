@@ -34,15 +34,32 @@ export class FrameReader {
     await Promise.all(handles.map((h) => h.close().catch(() => undefined)));
   }
 
+  private scratch = new Uint8Array(4096);
+
   /** Reads and verifies one frame; damage is AERO_DATA_CORRUPTION naming the location. */
   readSync(location: FrameLocation): DecodedFrame {
+    return this.readInto(location, new Uint8Array(location.size));
+  }
+
+  /**
+   * Like readSync, but into a buffer the reader reuses: the returned frame's payload is valid
+   * only until the next read. For hot read paths that decode the payload at once.
+   */
+  readSharedSync(location: FrameLocation): DecodedFrame {
+    if (this.scratch.length < location.size) {
+      this.scratch = new Uint8Array(Math.max(location.size, this.scratch.length * 2));
+    }
+    return this.readInto(location, this.scratch);
+  }
+
+  private readInto(location: FrameLocation, target: Uint8Array): DecodedFrame {
     const handle = this.handles.get(location.segment);
     if (!handle) {
       throw new AeroError("AERO_INTERNAL_INVARIANT", "A read addressed a segment that is not open.", {
         segment: location.segment,
       });
     }
-    const buf = new Uint8Array(location.size);
+    const buf = target.length === location.size ? target : target.subarray(0, location.size);
     let got: number;
     try {
       got = handle.readSync(buf, 0, location.size, location.offset);
