@@ -4,13 +4,16 @@ import { AeroError, type FileSystem, SeededRandom, SimFileSystem } from "@aerodb
 import { expect } from "vitest";
 import {
   type AppendedUnit,
+  decodeFrame,
   encodeBegin,
   encodeCommit,
   encodeFrame,
   encodeSegmentHeader,
   FrameKind,
+  isFrame,
   openWal,
   type ScannedUnit,
+  SEGMENT_HEADER_BYTES,
   scanWal,
   segmentFileName,
   type UnitInput,
@@ -232,3 +235,18 @@ export function randomPayload(rnd: SeededRandom, maxBytes: number): Uint8Array {
 }
 
 export { SeededRandom };
+
+/**
+ * The log part of a segment file: the header and the frames that decode, without the
+ * zero padding the writer preallocates after them (docs/formats/wal.md). Tests that edit
+ * "the end of the log" work on these bytes.
+ */
+export function logBytes(file: Uint8Array): Uint8Array {
+  let off = SEGMENT_HEADER_BYTES;
+  while (off < file.length) {
+    const frame = decodeFrame(file, off);
+    if (!isFrame(frame)) break;
+    off += frame.size;
+  }
+  return file.subarray(0, Math.min(off, file.length));
+}

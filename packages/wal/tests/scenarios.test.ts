@@ -44,6 +44,7 @@ import {
   expectAeroError,
   FrameBuilder,
   freshDisk,
+  logBytes,
   OTHER_DB_ID,
   open,
   overwrite,
@@ -63,8 +64,9 @@ function framesOf(unit: UnitInput): number {
   return unit.records.length + 2;
 }
 
+/** A segment's log bytes (without the preallocated zero padding after the last frame). */
 async function fileBytes(fs: FileSystem, name: string): Promise<Uint8Array> {
-  return fs.readFile(`${WAL_DIR}/${name}`);
+  return logBytes(await fs.readFile(`${WAL_DIR}/${name}`));
 }
 
 /** The byte offset and size of every frame of a one-segment log, in order. */

@@ -72,11 +72,16 @@ export function parseHeader(bytes: Buffer): SegmentHeader {
   };
 }
 
-/** Every frame of a segment; throws on any defect (the scenarios only parse intact files). */
+/**
+ * Every frame of a segment; throws on any defect (the scenarios only parse intact files).
+ * Zeros from some offset to the end of the file are preallocated padding (wal.md): the log
+ * of the segment ends there.
+ */
 export function parseFrames(segment: string, bytes: Buffer): Frame[] {
   const frames: Frame[] = [];
   let offset = SEGMENT_HEADER_BYTES;
-  while (offset < bytes.length) {
+  const dataEnd = nonZeroEnd(bytes);
+  while (offset < bytes.length && offset < dataEnd) {
     if (bytes.length - offset < FRAME_OVERHEAD) throw new Error(`short frame at ${segment}:${offset}`);
     const length = bytes.readUInt32LE(offset);
     const size = length + FRAME_OVERHEAD;
@@ -124,6 +129,18 @@ export function parseUnits(frames: readonly Frame[]): Unit[] {
   }
   if (open) throw new Error("the log ends inside a unit");
   return units;
+}
+
+function nonZeroEnd(bytes: Buffer): number {
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  return end;
+}
+
+/** Where a segment's log ends: after its last frame (padding, if any, follows). */
+export function logEnd(segment: { bytes: Buffer; frames: readonly Frame[] }): number {
+  const last = segment.frames[segment.frames.length - 1];
+  return last ? last.offset + last.size : SEGMENT_HEADER_BYTES;
 }
 
 export interface Log {
@@ -259,4 +276,16 @@ export async function exists(file: string): Promise<boolean> {
 /** Copies a directory tree (files and directories only). */
 export async function copyTree(from: string, to: string): Promise<void> {
   await fs.cp(from, to, { recursive: true });
+}
+
+/**
+ * Truncates a segment file to the end of its log, dropping the preallocated zero padding,
+ * so a scenario can damage "the end of the log" by editing the end of the file.
+ */
+export async function dropPadding(dataDir: string, name: string): Promise<number> {
+  const file = segmentPath(dataDir, name);
+  const bytes = await fs.readFile(file);
+  const end = logEnd({ bytes, frames: parseFrames(name, bytes) });
+  await fs.truncate(file, end);
+  return end;
 }

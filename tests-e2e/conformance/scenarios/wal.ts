@@ -13,6 +13,7 @@ import {
 import {
   copyTree,
   decodeVersion,
+  dropPadding,
   encodeFrame,
   Kind,
   manifestDatabaseId,
@@ -187,6 +188,7 @@ const wal5: Scenario = {
     const dir = await usersDatabase(ctx, 3);
     const name = await onlySegment(dir);
     const file = segmentPath(dir, name);
+    await dropPadding(dir, name);
     const length = (await fs.stat(file)).size;
     const last = (await readLog(dir)).units[3]!;
     expect(last.end).toBe(length);
@@ -209,6 +211,7 @@ const wal5: Scenario = {
     const dir2 = await usersDatabase(ctx, 3);
     const name2 = await onlySegment(dir2);
     const file2 = segmentPath(dir2, name2);
+    await dropPadding(dir2, name2);
     const intact = await fs.readFile(file2);
     await fs.appendFile(file2, Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x42]));
     const s2 = await ctx.start(dir2);
@@ -315,6 +318,7 @@ const wal8: Scenario = {
     });
     // End the log in a torn tail, so both starts have something to cut.
     const name = await onlySegment(a);
+    await dropPadding(a, name);
     const length = (await fs.stat(segmentPath(a, name))).size;
     await fs.truncate(segmentPath(a, name), length - 10);
 

@@ -8,14 +8,23 @@ import type { FrameLocation } from "./scan-types.js";
  * Random access to frames by location, verified on every read (CORE-D-1). Reads are
  * synchronous: a point read that hits the page cache must not pay a thread-pool hop.
  * Segment handles are opened ahead of time (at recovery and when the writer rolls).
+ *
+ * A location with `file` set names a frame outside wal/ (a checkpoint snapshot's versions
+ * file, written in the WAL frame format): its path is relative to the data directory
+ * (`root`, by default the WAL directory's parent) and its handle is opened with openFile.
  */
 export class FrameReader {
   private readonly handles = new Map<string, FileHandle>();
+  private readonly files = new Map<string, FileHandle>();
+  private readonly root: string;
 
   constructor(
     private readonly fs: FileSystem,
     private readonly dir: string,
-  ) {}
+    root?: string,
+  ) {
+    this.root = root ?? posixPath.dirname(dir);
+  }
 
   async openSegment(name: string): Promise<void> {
     if (this.handles.has(name)) return;
@@ -28,9 +37,27 @@ export class FrameReader {
     await handle?.close();
   }
 
+  /** Opens a file outside wal/ for `file` locations; `file` is relative to the data directory. */
+  async openFile(file: string): Promise<void> {
+    if (this.files.has(file)) return;
+    this.files.set(file, await this.fs.open(posixPath.join(this.root, file), "r"));
+  }
+
+  async closeFile(file: string): Promise<void> {
+    const handle = this.files.get(file);
+    this.files.delete(file);
+    await handle?.close();
+  }
+
+  /** The files outside wal/ that are open, sorted. */
+  openFiles(): string[] {
+    return [...this.files.keys()].sort();
+  }
+
   async closeAll(): Promise<void> {
-    const handles = [...this.handles.values()];
+    const handles = [...this.handles.values(), ...this.files.values()];
     this.handles.clear();
+    this.files.clear();
     await Promise.all(handles.map((h) => h.close().catch(() => undefined)));
   }
 
@@ -53,10 +80,11 @@ export class FrameReader {
   }
 
   private readInto(location: FrameLocation, target: Uint8Array): DecodedFrame {
-    const handle = this.handles.get(location.segment);
+    const handle =
+      location.file === undefined ? this.handles.get(location.segment) : this.files.get(location.file);
     if (!handle) {
       throw new AeroError("AERO_INTERNAL_INVARIANT", "A read addressed a segment that is not open.", {
-        segment: location.segment,
+        ...where(location),
       });
     }
     const buf = target.length === location.size ? target : target.subarray(0, location.size);
@@ -69,7 +97,7 @@ export class FrameReader {
         "AERO_STORAGE_READ_FAILED",
         "Reading a stored record failed.",
         {
-          segment: location.segment,
+          ...where(location),
           offset: location.offset,
           errno: typeof errno === "string" ? errno : "unknown",
         },
@@ -80,7 +108,7 @@ export class FrameReader {
     if (!isFrame(frame) || frame.size !== location.size) {
       const found = got >= 4 ? new DataView(buf.buffer).getUint32(Math.max(0, got - 4), true) : null;
       throw new AeroError("AERO_DATA_CORRUPTION", "A stored record failed its checksum.", {
-        segment: location.segment,
+        ...where(location),
         offset: location.offset,
         reason: isFrame(frame) ? "length" : frame,
         expected_crc: got >= 4 ? crc32(buf, 0, got - 4) : null,
@@ -89,4 +117,9 @@ export class FrameReader {
     }
     return frame;
   }
+}
+
+/** How errors name a location: the segment, or the file for a frame outside wal/. */
+function where(location: FrameLocation): { segment: string } | { file: string } {
+  return location.file === undefined ? { segment: location.segment } : { file: location.file };
 }

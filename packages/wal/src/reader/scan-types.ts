@@ -2,11 +2,18 @@ import type { FrameKind } from "../format/constants.js";
 
 /** Where a frame lives: the durable address of a record (the core's store points here). */
 export interface FrameLocation {
+  /** The WAL segment's file name; for a frame outside wal/ the same path as `file`. */
   readonly segment: string;
-  /** Byte offset of the frame's first byte in the segment file. */
+  /** Byte offset of the frame's first byte in the segment file (or in `file`). */
   readonly offset: number;
   /** Total frame bytes (header, payload, CRC). */
   readonly size: number;
+  /**
+   * Set only for a frame that lives outside wal/ (a checkpoint snapshot's `versions` file,
+   * docs/formats/snapshot.md): its path relative to the data directory, e.g.
+   * `snapshots/snap-00000000000000000042/versions`. WAL locations never carry it.
+   */
+  readonly file?: string;
 }
 
 /** The log position just before a range of the log: LSN, commit id and that frame's CRC. */

@@ -128,7 +128,11 @@ class ScanState {
     this.baseChecked = base.lsn === 0;
   }
 
+  /** One past the last non-zero byte of the segment being scanned. */
+  private dataEnd = 0;
+
   scanSegment(name: string, nameLsn: number, bytes: Uint8Array, isLast: boolean, databaseId: string): void {
+    this.dataEnd = nonZeroEnd(bytes);
     const header = decodeSegmentHeader(bytes);
     if (typeof header === "string") {
       if (header === "version") {
@@ -167,6 +171,9 @@ class ScanState {
     while (off < bytes.length) {
       const frame = decodeFrame(bytes, off);
       if (!isFrame(frame)) {
+        // Zeros to the end of the file are preallocated padding, not damage: the log of this
+        // segment ends here (an open unit before them is handled as any unit cut short).
+        if (this.dataEnd <= off) break;
         this.damage(name, bytes, off, frame, isLast, open);
         if (this.tornTail) return;
       }
@@ -425,6 +432,12 @@ class ScanState {
       tail: { segment: this.tailSegment, offset: this.tailOffset },
     };
   }
+}
+
+function nonZeroEnd(bytes: Uint8Array): number {
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  return end;
 }
 
 function hasValidFrameFrom(bytes: Uint8Array, from: number): boolean {
