@@ -4,8 +4,8 @@
  * way of reaching AeroDB (the server, a replica, an optimization switched on) is one more
  * entry in `drivers`; the scenarios never change for it.
  *
- * Not covered here: 29–37 (snapshots, checkpoints, backup, restore), 38–39 (SIGKILL tests)
- * and 43 (fsync EIO, simulated file system only).
+ * Not covered here: 38–39 (SIGKILL tests, tests-e2e/kill) and 43 (fsync EIO, simulated file
+ * system only); of 34, the injected EIO runs on the simulated disk in @aerodb/snapshot's tests.
  */
 import { afterEach, describe, it } from "vitest";
 import type { ConformanceDriver } from "./driver.js";

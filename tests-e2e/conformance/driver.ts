@@ -57,6 +57,15 @@ export interface ConformanceDriver {
    * StartFailed carrying the FATAL error envelope; nothing else is a valid failure.
    */
   start(dir: string, options?: StartOptions): Promise<Session>;
+  /**
+   * Offline restore (core.md §11): replaces the data directory `dir` with the backup archive
+   * `input` (`aerodb restore --input <input> --data <dir>`, or @aerodb/snapshot's
+   * restoreBackup). Resolves with the envelope the command prints: `{status:"ok", data}` or
+   * the error envelope (a refused restore is not a rejection). Configurations that only
+   * change how a running instance is reached implement it by delegating to the embedded or
+   * the stdio driver's restore: restore never talks to a running instance.
+   */
+  restore(input: string, dir: string, options?: StartOptions): Promise<Response>;
 }
 
 export interface Session {

@@ -1,6 +1,9 @@
 import { AeroError } from "@aerodb/base";
 import { COMMON_OPTIONS, type OptionSpec, type ParsedArgs, parseCommandArgs, usage } from "./args.js";
+import { runBackup } from "./commands/backup.js";
+import { runCheckpointCommand } from "./commands/checkpoint.js";
 import { runInit } from "./commands/init.js";
+import { runRestore } from "./commands/restore.js";
 import { runSchemaAdd } from "./commands/schema-add.js";
 import { runStart } from "./commands/start.js";
 import { runStats } from "./commands/stats.js";
@@ -22,12 +25,21 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     options: { ...COMMON_OPTIONS, strings: [...COMMON_OPTIONS.strings, "file"] },
     run: (io, p) => runSchemaAdd(io, { ...common(p), file: p.values.file }),
   },
-  verify: { options: COMMON_OPTIONS, run: (io, p) => runVerify(io, common(p)) },
+  checkpoint: { options: COMMON_OPTIONS, run: (io, p) => runCheckpointCommand(io, common(p)) },
+  backup: {
+    options: { ...COMMON_OPTIONS, strings: [...COMMON_OPTIONS.strings, "output"] },
+    run: (io, p) => runBackup(io, { ...common(p), output: p.values.output }),
+  },
+  restore: {
+    options: { ...COMMON_OPTIONS, strings: [...COMMON_OPTIONS.strings, "input"] },
+    run: (io, p) => runRestore(io, { ...common(p), input: p.values.input }),
+  },
+  verify: {
+    options: { ...COMMON_OPTIONS, strings: [...COMMON_OPTIONS.strings, "backup"] },
+    run: (io, p) => runVerify(io, { ...common(p), backup: p.values.backup }),
+  },
   stats: { options: COMMON_OPTIONS, run: (io, p) => runStats(io, common(p)) },
 };
-
-/** Commands of the spec that later phases bring (core §10, §11). */
-const NOT_YET_AVAILABLE = new Set(["checkpoint", "backup", "restore"]);
 
 const isHelpFlag = (arg: string | undefined) => arg === "--help" || arg === "-h";
 
@@ -64,12 +76,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     const command = COMMANDS[name];
     if (command === undefined) {
-      if (NOT_YET_AVAILABLE.has(name)) {
-        throw usage(`\`aerodb ${name}\` is not available in this version of AeroDB.`, {
-          reason: "unknown_command",
-          command: name,
-        });
-      }
       throw usage(`Unknown command '${clip(name)}'.`, { reason: "unknown_command", command: clip(name) });
     }
     const parsed = parseCommandArgs(rest, command.options);

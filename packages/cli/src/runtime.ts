@@ -1,5 +1,6 @@
 import { CrashPointFileSystem, crashPointArmed, type FileSystem, NodeFileSystem } from "@aerodb/base";
-import { type AeroConfig, type Database, open } from "@aerodb/core";
+import type { AeroConfig, Database } from "@aerodb/core";
+import { open } from "@aerodb/snapshot";
 import { loadConfig } from "./config-loading.js";
 import { type CliIo, log } from "./output.js";
 

@@ -68,7 +68,12 @@ describe("aerodb start", () => {
     expect(r[8]).toEqual({ status: "ok", data: [], commit_id: 5 });
     expect(r[9]).toEqual({ status: "ok", data: [], commit_id: null });
     expect(r[10]).toEqual({ status: "ok", data: [{ _id: "u2", age: 28 }], read_view: 5 });
-    expect(r[11]).toMatchObject({ status: "error", code: "AERO_QUERY_INVALID" });
+    // A checkpoint over stdin: the snapshot at commit 5; the whole (sealed) log is at or below
+    // its boundary, so its one segment is removed.
+    expect(r[11]).toMatchObject({
+      status: "ok",
+      data: { snapshot_id: "snap-00000000000000000005", commit_boundary: 5, segments_removed: 1 },
+    });
 
     const logs = parseLogs(result.stderr);
     expect(logs.map((l) => l.event)).toEqual([

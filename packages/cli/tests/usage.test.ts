@@ -40,7 +40,8 @@ describe("usage errors", () => {
     const cases: Array<[string[], string]> = [
       [[], "missing_command"],
       [["frobnicate"], "unknown_command"],
-      [["checkpoint", "--data", "x"], "unknown_command"],
+      [["backup", "--data", "x"], "missing_option"],
+      [["restore", "--data", "x"], "missing_option"],
       [["schema"], "missing_command"],
       [["schema", "drop"], "unknown_command"],
       [["init", "--bogus"], "unknown_option"],

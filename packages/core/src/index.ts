@@ -3,7 +3,14 @@
 
 export { AeroError, type ErrorCode, isAeroError, type Severity } from "@aerodb/base";
 export { canonicalJson } from "./canonical-json.js";
-export { type AeroConfig, type AeroConfigInput, CONFIG_CEILINGS, resolveConfig } from "./config/config.js";
+export {
+  type AeroConfig,
+  type AeroConfigInput,
+  CONFIG_CEILINGS,
+  type PersistedConfig,
+  persistedFields,
+  resolveConfig,
+} from "./config/config.js";
 export {
   Database,
   type DatabaseStats,
@@ -19,10 +26,22 @@ export {
 } from "./engine/database.js";
 export { type InitOptions, initDataDir } from "./engine/init-data-dir.js";
 export { type Layout, layoutOf } from "./engine/layout.js";
-export { type ProcessProbe, realProcessProbe } from "./engine/lock.js";
+export { acquireLock, type LockOwner, type ProcessProbe, realProcessProbe } from "./engine/lock.js";
+export type {
+  BackupResult,
+  CheckpointResult,
+  MaintenanceContext,
+  MaintenanceProvider,
+} from "./engine/maintenance.js";
 export type { RecoveryReport } from "./engine/recovery.js";
-export { openSealedJson } from "./engine/sealed-json.js";
-export { readManifest, readState, type StateFile } from "./engine/state-file.js";
+export {
+  checkNoInterruptedRestore,
+  RESTORE_OLD_SUFFIX,
+  RESTORE_TMP_SUFFIX,
+} from "./engine/restore-guard.js";
+export { schemaFileBytes } from "./engine/schema-files.js";
+export { openSealedJson, sealJson } from "./engine/sealed-json.js";
+export { readManifest, readState, type StateFile, writeState } from "./engine/state-file.js";
 export {
   handleRequest,
   parseRequestLine,
@@ -32,3 +51,4 @@ export {
 export type { QueryPlan } from "./query/types.js";
 export { parseSchemaDefinition } from "./schema/definition.js";
 export type { DocId, FieldNode, FieldType, ItemNode, ScalarValue, SchemaDefinition } from "./schema/types.js";
+export * from "./snapshot-format/index.js";

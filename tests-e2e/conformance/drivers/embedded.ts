@@ -1,6 +1,7 @@
 /**
- * The embedded driver: the public API of @aerodb/core, called directly (open(),
- * db.insert/update/delete/query/explain/registerSchema, db.recoveryReport(), db.close()).
+ * The embedded driver: the public API of the Phase-1 engine, called directly: @aerodb/snapshot's
+ * open() (core's, with checkpoints and backups wired in), db.insert/update/delete/query/explain/
+ * registerSchema/checkpoint/backup, db.recoveryReport(), db.close().
  *
  * Each envelope request is mapped onto the API call it names, and each result or AeroError
  * is converted to the envelope shape the way the envelope does it (core.md §6): writes give
@@ -14,7 +15,15 @@
  * on the way out), as they would over any transport: the suite never shares an object with
  * the engine.
  */
-import { AeroError, canonicalJson, type Database, initDataDir, isAeroError, open } from "@aerodb/core";
+import {
+  AeroError,
+  canonicalJson,
+  type Database,
+  initDataDir,
+  isAeroError,
+  open,
+  restoreBackup,
+} from "@aerodb/snapshot";
 import {
   type ConfigInput,
   type ConformanceDriver,
@@ -50,6 +59,16 @@ export function embeddedDriver(options: EmbeddedDriverOptions = {}): Conformance
         throw err;
       }
       return new EmbeddedSession(db);
+    },
+    async restore(input: string, dir: string, startOptions?: StartOptions): Promise<Response> {
+      // @aerodb/snapshot's restoreBackup, the function behind `aerodb restore`.
+      try {
+        const result = await restoreBackup(configFor(dir, options.config, startOptions), input);
+        return toJson({ status: "ok", data: result }) as Response;
+      } catch (err) {
+        if (isAeroError(err)) return toJson(err.toJSON()) as Response;
+        throw err;
+      }
     },
   };
 }
@@ -121,6 +140,12 @@ class EmbeddedSession implements Session {
         const result = await this.db.registerSchema(rest.schema);
         return { status: "ok", data: [], commit_id: result.commit_id };
       }
+      case "checkpoint":
+        expressible(rest, []);
+        return { status: "ok", data: await this.db.checkpoint() };
+      case "backup":
+        expressible(rest, ["path"]);
+        return { status: "ok", data: await this.db.backup(rest.path as string) };
       default:
         throw new NotExpressible(`the embedded API has no operation for op ${JSON.stringify(op)}`);
     }

@@ -101,6 +101,37 @@ export function stdioDriver(options: StdioDriverOptions = {}): ConformanceDriver
       }
       return session;
     },
+    async restore(input: string, dir: string, startOptions?: StartOptions): Promise<Response> {
+      // `aerodb restore --input <input> --data <dir>` (or --config with the start's configuration).
+      assertBuilt();
+      const workDir = await fs.mkdtemp(path.join(os.tmpdir(), "aerodb-e2e-cwd-"));
+      try {
+        const args = ["restore", "--input", input];
+        if (options.config !== undefined || startOptions?.config !== undefined) {
+          const file = path.join(workDir, "aerodb.json");
+          await fs.writeFile(file, JSON.stringify(configFor(dir, options.config, startOptions)));
+          args.push("--config", file);
+        } else {
+          args.push("--data", dir);
+        }
+        const result = await runToEnd(args, workDir, options.env);
+        const lines = splitLines(result.stdout);
+        for (const line of splitLines(result.stderr)) parseCanonical(line, "restore stderr");
+        if (lines.length !== 1) {
+          throw new ProtocolViolation(
+            `aerodb restore must print exactly one envelope: exit ${result.code}, stdout ${JSON.stringify(result.stdout)}`,
+          );
+        }
+        const response = parseCanonical(lines[0] as string, "restore stdout");
+        const expectedExit = response.status === "ok" ? 0 : 1;
+        if (result.code !== expectedExit) {
+          throw new ProtocolViolation(`aerodb restore answered ${lines[0]} but exited ${result.code}`);
+        }
+        return response as unknown as Response;
+      } finally {
+        await fs.rm(workDir, { recursive: true, force: true });
+      }
+    },
   };
 }
 

@@ -1,5 +1,7 @@
 /** Every Phase-1 conformance scenario (core.md §13), in spec order. */
+import { backupRestoreScenarios } from "./backup-restore.js";
 import type { Scenario } from "./context.js";
+import { persistenceScenarios } from "./persistence.js";
 import { processScenarios } from "./process.js";
 import { queryScenarios } from "./query.js";
 import { schemaScenarios } from "./schema.js";
@@ -16,5 +18,7 @@ export const scenarios: readonly Scenario[] = [
   ...schemaScenarios,
   ...writeScenarios,
   ...queryScenarios,
+  ...persistenceScenarios,
+  ...backupRestoreScenarios,
   ...processScenarios,
 ];

@@ -1,3 +1,4 @@
+import * as posixPath from "node:path/posix";
 import { AeroError, crashPoint, type FileSystem, isAeroError, NodeFileSystem } from "@aerodb/base";
 import {
   type FlushPolicy,
@@ -16,12 +17,22 @@ import { resolveWriteSchema } from "../schema/catalog.js";
 import { canonicalSchemaText, parseSchemaDefinition } from "../schema/definition.js";
 import type { DocId, SchemaDefinition } from "../schema/types.js";
 import { validateDocument } from "../schema/validator.js";
+import { type CheckpointMarker, snapshotVersionsFile } from "../snapshot-format/format.js";
+import { readSnapshotManifest } from "../snapshot-format/read-snapshot.js";
+import { type SnapshotSource, writeSnapshotFiles } from "../snapshot-format/write-snapshot.js";
 import { encodeVersion } from "../store/version-codec.js";
 import type { EngineState } from "./engine-state.js";
 import { initDataDir } from "./init-data-dir.js";
 import { type Layout, layoutOf } from "./layout.js";
 import { acquireLock, type ProcessProbe, realProcessProbe } from "./lock.js";
+import type {
+  BackupResult,
+  CheckpointResult,
+  MaintenanceContext,
+  MaintenanceProvider,
+} from "./maintenance.js";
 import { type RecoveryReport, recover } from "./recovery.js";
+import { checkNoInterruptedRestore } from "./restore-guard.js";
 import { writeSchemaFile } from "./schema-files.js";
 import { readManifest, readState, writeState } from "./state-file.js";
 
@@ -44,6 +55,11 @@ export interface OpenOptions {
   readonly cwd?: string;
   /** The WAL flush policy (the composition root supplies @aerodb/perf's when configured). */
   readonly flushPolicy?: FlushPolicy;
+  /**
+   * Checkpoints and backups (core §10–§11). @aerodb/snapshot's `open()` supplies them;
+   * without a provider db.checkpoint() and db.backup() fail.
+   */
+  readonly maintenance?: MaintenanceProvider;
 }
 
 export interface WriteRequest {
@@ -107,6 +123,7 @@ export async function open(configInput: unknown, options: OpenOptions = {}): Pro
   const config = resolveConfig(configInput, options.cwd);
   const fs = options.fs ?? new NodeFileSystem();
   const layout = layoutOf(config.core.data_dir);
+  await checkNoInterruptedRestore(fs, layout.root);
   if (options.initialize) {
     const st = await fs.stat(layout.root);
     if (!st || (st.isDirectory && (await fs.readdir(layout.root)).length === 0)) {
@@ -161,7 +178,10 @@ export async function open(configInput: unknown, options: OpenOptions = {}): Pro
       await recovered.reader.closeAll();
       throw err;
     }
-    return new Database(fs, layout, config, databaseId, recovered, lock.release);
+    return new Database(fs, layout, config, databaseId, recovered, lock.release, {
+      maintenance: options.maintenance ?? null,
+      cwd: options.cwd ?? process.cwd(),
+    });
   } catch (err) {
     await lock.release().catch(() => undefined);
     if (isAeroError(err) || (err instanceof Error && err.name === "SimulatedCrash")) throw err;
@@ -184,6 +204,10 @@ export class Database {
   private readonly writer: WalWriter;
   private readonly reader: FrameReader;
   private readonly report: RecoveryReport;
+  /** The checkpoint in force: the store's versions <= its commit boundary live in its snapshot. */
+  private checkpointMarker: CheckpointMarker | null;
+  private readonly maintenance: MaintenanceProvider | null;
+  private readonly cwd: string;
 
   /** @internal use open() */
   constructor(
@@ -191,13 +215,26 @@ export class Database {
     private readonly layout: Layout,
     readonly config: AeroConfig,
     readonly databaseId: string,
-    recovered: { state: EngineState; writer: WalWriter; reader: FrameReader; report: RecoveryReport },
+    recovered: {
+      state: EngineState;
+      writer: WalWriter;
+      reader: FrameReader;
+      report: RecoveryReport;
+      checkpoint: CheckpointMarker | null;
+    },
     private readonly releaseLock: () => Promise<void>,
+    extras: { maintenance: MaintenanceProvider | null; cwd: string } = {
+      maintenance: null,
+      cwd: process.cwd(),
+    },
   ) {
     this.state = recovered.state;
     this.writer = recovered.writer;
     this.reader = recovered.reader;
     this.report = recovered.report;
+    this.checkpointMarker = recovered.checkpoint;
+    this.maintenance = extras.maintenance;
+    this.cwd = extras.cwd;
   }
 
   get lifecycleState(): LifecycleState {
@@ -277,6 +314,31 @@ export class Database {
     });
   }
 
+  /**
+   * A checkpoint (core §10): the pipeline pauses at a unit boundary, the snapshot at V is
+   * written and named by checkpoint.json, then WAL segments at or below its LSN boundary are
+   * removed. Needs the provider of @aerodb/snapshot (open the database through it).
+   */
+  checkpoint(): Promise<CheckpointResult> {
+    return this.enqueue(() =>
+      this.runMaintenance("AERO_CHECKPOINT_FAILED", (provider, ctx) => provider.checkpoint(ctx)),
+    );
+  }
+
+  /**
+   * An online backup (core §11) to the archive `path` (relative paths resolve against the
+   * `cwd` given to open). Needs the provider of @aerodb/snapshot.
+   */
+  backup(path: string): Promise<BackupResult> {
+    if (typeof path !== "string" || path.length === 0 || path.includes("\u0000")) {
+      return Promise.reject(new AeroError("AERO_QUERY_INVALID", "backup needs a path (a non-empty string)."));
+    }
+    const target = posixPath.resolve(this.cwd, path);
+    return this.enqueue(() =>
+      this.runMaintenance("AERO_BACKUP_FAILED", (provider, ctx) => provider.backup(ctx, target)),
+    );
+  }
+
   /** Runs a bounded query at V; refusals are typed REJECT errors, nothing runs unplanned. */
   query<T = Record<string, unknown>>(
     request: QueryRequest | Readonly<Record<string, unknown>>,
@@ -350,6 +412,159 @@ export class Database {
   }
 
   // ---- internals -------------------------------------------------------------------------
+
+  /**
+   * Runs a maintenance task in this pipeline turn with a context valid only for the turn.
+   * A FATAL error stops the instance; anything that is not an AeroError becomes `code`.
+   */
+  private async runMaintenance<T>(
+    code: "AERO_CHECKPOINT_FAILED" | "AERO_BACKUP_FAILED",
+    task: (provider: MaintenanceProvider, ctx: MaintenanceContext) => Promise<T>,
+  ): Promise<T> {
+    const provider = this.maintenance;
+    if (provider === null) {
+      throw new AeroError(
+        code,
+        `${code === "AERO_CHECKPOINT_FAILED" ? "Checkpoints" : "Backups"} need @aerodb/snapshot: open the database with its open().`,
+        { reason: "no_provider" },
+      );
+    }
+    const ctx = this.maintenanceContext();
+    try {
+      return await task(provider, ctx.context);
+    } catch (err) {
+      if (err instanceof Error && err.name === "SimulatedCrash") throw this.fail(err);
+      if (isAeroError(err)) throw this.fail(err);
+      throw new AeroError(code, "The operation failed.", {
+        errno: (err as { code?: string })?.code ?? "unknown",
+      });
+    } finally {
+      ctx.end();
+    }
+  }
+
+  private maintenanceContext(): { context: MaintenanceContext; end(): void } {
+    let active = true;
+    const live = () => {
+      if (!active) {
+        throw new AeroError("AERO_INTERNAL_INVARIANT", "A maintenance context was used after its turn.");
+      }
+    };
+    const boundary = this.writer.durableBoundary;
+    const commitBoundary = this.state.visibleCommit;
+    if (boundary.commitId !== commitBoundary) {
+      throw new AeroError(
+        "AERO_INTERNAL_INVARIANT",
+        "The durable WAL boundary is not V at a pipeline turn.",
+        {
+          visible_commit: commitBoundary,
+          durable_commit: boundary.commitId,
+        },
+      );
+    }
+    const source: SnapshotSource = {
+      databaseId: this.databaseId,
+      commitBoundary,
+      lsnBoundary: boundary.lsn,
+      boundaryFrameCrc: boundary.frameCrc,
+      schemas: this.state.schemas.all(),
+      versions: () => {
+        live();
+        return this.state.snapshotVersions(commitBoundary);
+      },
+    };
+    const context: MaintenanceContext = {
+      fs: this.fs,
+      layout: this.layout,
+      config: this.config,
+      databaseId: this.databaseId,
+      commitBoundary,
+      walBoundary: boundary,
+      checkpoint: this.checkpointMarker,
+      schemas: () => this.state.schemas.all(),
+      snapshotSource: () => source,
+      writeSnapshot: (dir) => {
+        live();
+        return writeSnapshotFiles(this.fs, dir, source);
+      },
+      adoptSnapshot: async (marker) => {
+        live();
+        await this.adoptSnapshot(marker, source);
+      },
+      removeWalSegmentsThrough: async (lsn) => {
+        live();
+        const adopted = this.checkpointMarker?.lsn_boundary ?? 0;
+        if (lsn > adopted) {
+          throw new AeroError("AERO_INTERNAL_INVARIANT", "WAL truncation above the adopted checkpoint.", {
+            lsn,
+            checkpoint_lsn: adopted,
+          });
+        }
+        // Seal the active segment when the whole log is at or below the boundary, so that it
+        // can go too: otherwise a log smaller than one segment would never shrink.
+        if (this.writer.durableBoundary.lsn <= lsn) await this.writer.sealActiveSegment();
+        const removed = await this.writer.removeSegmentsThrough(lsn);
+        for (const name of removed) await this.reader.closeSegment(name);
+        return removed;
+      },
+    };
+    return {
+      context,
+      end: () => {
+        active = false;
+      },
+    };
+  }
+
+  /**
+   * Makes a durable checkpoint the one in force: its snapshot must be complete and hold
+   * exactly the store's versions <= C (same count, same bytes as the store's frames give),
+   * then every location <= C moves into its versions file in one synchronous pass.
+   */
+  private async adoptSnapshot(marker: CheckpointMarker, source: SnapshotSource): Promise<void> {
+    if (
+      marker.commit_boundary !== source.commitBoundary ||
+      marker.lsn_boundary !== source.lsnBoundary ||
+      marker.boundary_frame_crc !== source.boundaryFrameCrc
+    ) {
+      throw new AeroError("AERO_INTERNAL_INVARIANT", "A checkpoint was adopted for another boundary.", {
+        commit_boundary: marker.commit_boundary,
+        visible_commit: source.commitBoundary,
+      });
+    }
+    const previous = this.checkpointMarker;
+    if (previous?.snapshot_id === marker.snapshot_id) {
+      this.checkpointMarker = marker;
+      return;
+    }
+    const dir = posixPath.join(this.layout.snapshots, marker.snapshot_id);
+    const manifest = await readSnapshotManifest(this.fs, dir, marker.snapshot_id);
+    const versionsEntry = manifest.files.find((f) => f.path === "versions");
+    const layout = this.state.store.snapshotLayout(marker.commit_boundary);
+    if (
+      manifest.database_id !== this.databaseId ||
+      manifest.lsn_boundary !== marker.lsn_boundary ||
+      manifest.version_count !== layout.count ||
+      versionsEntry?.size !== layout.bytes
+    ) {
+      throw new AeroError(
+        "AERO_INTERNAL_INVARIANT",
+        "A snapshot does not match the store it was written from.",
+        {
+          snapshot_id: marker.snapshot_id,
+          versions: layout.count,
+          manifest_versions: manifest.version_count,
+        },
+      );
+    }
+    const file = snapshotVersionsFile(marker.snapshot_id);
+    await this.reader.openFile(file);
+    this.state.store.relocateToSnapshot(marker.commit_boundary, file);
+    this.checkpointMarker = marker;
+    for (const open of this.reader.openFiles()) {
+      if (open !== file) await this.reader.closeFile(open);
+    }
+  }
 
   private limits() {
     return {

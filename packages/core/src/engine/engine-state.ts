@@ -1,10 +1,11 @@
 import { AeroError } from "@aerodb/base";
-import type { FrameLocation, FrameReader } from "@aerodb/wal";
+import { FrameKind, type FrameLocation, type FrameReader } from "@aerodb/wal";
 import { IndexCatalog } from "../index/index-catalog.js";
 import type { QuerySource, VisibleDocument } from "../query/types.js";
 import { SchemaCatalog } from "../schema/catalog.js";
 import type { DocId, SchemaDefinition } from "../schema/types.js";
-import { VersionStore } from "../store/version-store.js";
+import { SNAPSHOT_PAYLOAD_PREFIX_BYTES, type SnapshotVersion } from "../snapshot-format/format.js";
+import { VersionStore, versionPayload } from "../store/version-store.js";
 
 /**
  * The in-memory state the engine serves from, rebuilt at every start: the schema catalog,
@@ -18,8 +19,70 @@ export class EngineState {
   /** V: the highest durable, installed commit. */
   visibleCommit = 0;
 
-  constructor(reader: FrameReader) {
+  constructor(private readonly reader: FrameReader) {
     this.store = new VersionStore(reader);
+  }
+
+  /**
+   * Installs a version read from the checkpoint snapshot (recovery). Versions arrive in
+   * snapshot order, key by key; `document` is given only for the last version of its key
+   * when that version is live, and gets the index entries.
+   */
+  loadSnapshotVersion(
+    schemaId: string,
+    schemaVersion: string,
+    id: DocId,
+    tombstone: boolean,
+    commitId: number,
+    location: FrameLocation,
+  ): void {
+    this.store.install(schemaId, id, { commitId, schemaVersion, tombstone, location });
+  }
+
+  /** Adds the index entries of a key's live version loaded from the snapshot. */
+  indexLoadedDocument(
+    schemaId: string,
+    schemaVersion: string,
+    document: Readonly<Record<string, unknown>>,
+  ): void {
+    this.indexes.add(schemaId, schemaVersion, document);
+  }
+
+  /** Sets V to a checkpoint's commit boundary before the WAL past it is replayed. */
+  startFrom(commitBoundary: number): void {
+    if (this.visibleCommit !== 0) {
+      throw new AeroError("AERO_INTERNAL_INVARIANT", "A checkpoint boundary was set twice.", {
+        visible_commit: this.visibleCommit,
+      });
+    }
+    this.visibleCommit = commitBoundary;
+  }
+
+  /**
+   * Every stored version with commit id <= `commitBoundary`, in snapshot order, with its
+   * original LSN and VERSION payload, each re-read from its frame and verified (CORE-D-1).
+   */
+  *snapshotVersions(commitBoundary: number): Generator<SnapshotVersion> {
+    for (const { schemaId, id, chain } of this.store.keysInOrder()) {
+      for (const v of chain) {
+        if (v.commitId > commitBoundary) break;
+        const frame = this.reader.readSync(v.location);
+        const payload = versionPayload(v.location, frame.payload);
+        const prefixOk =
+          v.location.file === undefined ||
+          (frame.payload.length >= SNAPSHOT_PAYLOAD_PREFIX_BYTES &&
+            Number(new DataView(frame.payload.buffer, frame.payload.byteOffset, 8).getBigUint64(0, true)) ===
+              v.commitId);
+        if (frame.kind !== FrameKind.VERSION || !prefixOk) {
+          throw new AeroError("AERO_DATA_CORRUPTION", "A stored version's frame is not its VERSION record.", {
+            ...(v.location.file === undefined ? { segment: v.location.segment } : { file: v.location.file }),
+            offset: v.location.offset,
+            reason: "kind",
+          });
+        }
+        yield { schemaId, id, commitId: v.commitId, lsn: frame.lsn, payload };
+      }
+    }
   }
 
   installSchema(def: SchemaDefinition, commitId: number): void {

@@ -1,3 +1,4 @@
+import * as posixPath from "node:path/posix";
 import { AeroError, crashPoint, type FileSystem, isAeroError } from "@aerodb/base";
 import {
   type FlushPolicy,
@@ -6,11 +7,16 @@ import {
   openWal,
   parseSegmentFileName,
   type ScannedUnit,
+  type WalBoundary,
   type WalScanResult,
   type WalWriter,
 } from "@aerodb/wal";
 import type { AeroConfig } from "../config/config.js";
 import { parseSchemaDefinition } from "../schema/definition.js";
+import type { DocId } from "../schema/types.js";
+import { readCheckpointMarker } from "../snapshot-format/checkpoint-marker.js";
+import { type CheckpointMarker, snapshotVersionsFile } from "../snapshot-format/format.js";
+import { readSnapshot } from "../snapshot-format/read-snapshot.js";
 import { decodeVersion } from "../store/version-codec.js";
 import { EngineState } from "./engine-state.js";
 import type { Layout } from "./layout.js";
@@ -52,33 +58,50 @@ export interface Recovered {
   readonly writer: WalWriter;
   readonly reader: FrameReader;
   readonly report: RecoveryReport;
+  /** The checkpoint recovery started from (checkpoint.json), or null. */
+  readonly checkpoint: CheckpointMarker | null;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /**
- * Recovery (core §9.2–9.3), run at every start: verify every WAL segment and replay its
- * units into fresh in-memory state, cut a torn tail, reconcile schema files with the
- * replayed registrations, then verify what was built. A failure is FATAL and names the
- * phase and the last good LSN.
+ * Recovery (core §9.2–9.3), run at every start: when checkpoint.json names a snapshot, load
+ * and verify it (AERO_RECOVERY_SNAPSHOT_MISSING when it is not there); verify every WAL
+ * segment and replay the units past the checkpoint's boundary into the in-memory state, cut
+ * a torn tail, reconcile schema files with the registrations, then verify what was built.
+ * A failure is FATAL and names the phase and the last good LSN.
  */
 export async function recover(input: RecoveryInput): Promise<Recovered> {
   const { fs, layout, config } = input;
-  const reader = new FrameReader(fs, layout.wal);
+  const reader = new FrameReader(fs, layout.wal, layout.root);
   const state = new EngineState(reader);
-  let phase = "wal";
+  let phase = "checkpoint";
   let lastGoodLsn = 0;
   let lastUnit: ScannedUnit | null = null;
   const replayedSchemaCommits = new Map<string, number>();
   let versionsVerified = 0;
   let openedWriter: WalWriter | null = null;
   try {
+    const marker = await readCheckpointMarker(fs, layout.checkpoint);
+    if (marker !== null) {
+      phase = "snapshot";
+      versionsVerified += await loadSnapshot(input, marker, state, reader);
+      lastGoodLsn = marker.lsn_boundary;
+    }
+    phase = "wal";
+    const base: WalBoundary | undefined = marker
+      ? { lsn: marker.lsn_boundary, commitId: marker.commit_boundary, frameCrc: marker.boundary_frame_crc }
+      : undefined;
     await openExistingSegments(fs, layout.wal, reader);
-    const { writer, scan } = await openWal(fs, layout.wal, {
+    const walOptions = {
       databaseId: input.databaseId,
       segmentBytes: config.core.wal_segment_bytes,
       ...(input.flushPolicy ? { policy: input.flushPolicy } : {}),
-      onSegmentCreated: (name) => reader.openSegment(name),
+      onSegmentCreated: (name: string) => reader.openSegment(name),
+    };
+    const { writer, scan } = await openWal(fs, layout.wal, {
+      ...walOptions,
+      ...(base ? { base } : {}),
       onUnit: (unit) => {
         applyUnit(state, unit, replayedSchemaCommits);
         versionsVerified += unit.records.filter((r) => r.kind === FrameKind.VERSION).length;
@@ -104,7 +127,8 @@ export async function recover(input: RecoveryInput): Promise<Recovered> {
       state,
       writer,
       reader,
-      report: buildReport(input, scan, state, filesWritten, versionsVerified),
+      report: buildReport(input, scan, state, filesWritten, versionsVerified, marker),
+      checkpoint: marker,
     };
   } catch (err) {
     await openedWriter?.close().catch(() => undefined);
@@ -128,12 +152,75 @@ export async function recover(input: RecoveryInput): Promise<Recovered> {
   }
 }
 
+/** Opens the reader's handle of every segment; returns how many entries wal/ holds (-1: no wal/). */
 async function openExistingSegments(fs: FileSystem, walDir: string, reader: FrameReader): Promise<void> {
   const st = await fs.stat(walDir);
   if (!st?.isDirectory) return; // the scan reports the missing directory
   for (const name of await fs.readdir(walDir)) {
     if (parseSegmentFileName(name) !== null) await reader.openSegment(name);
   }
+}
+
+/**
+ * Loads the marker's snapshot (core §9.2, CORE-P-2): every file and frame verified, its
+ * schemas into the catalog, its versions into the store (their locations in the snapshot's
+ * versions file) and each key's live version into the indexes, then V = C. Returns the
+ * number of versions verified.
+ */
+async function loadSnapshot(
+  input: RecoveryInput,
+  marker: CheckpointMarker,
+  state: EngineState,
+  reader: FrameReader,
+): Promise<number> {
+  const { fs, layout } = input;
+  const file = snapshotVersionsFile(marker.snapshot_id);
+  let count = 0;
+  // The last version of the key being loaded: it is the live one once the key changes.
+  let pending: { schemaId: string; schemaVersion: string; id: DocId; body: Uint8Array | null } | null = null;
+  const settle = () => {
+    if (pending === null || pending.body === null) return;
+    let document: Record<string, unknown>;
+    try {
+      document = JSON.parse(decoder.decode(pending.body)) as Record<string, unknown>;
+    } catch {
+      throw new AeroError(
+        "AERO_SNAPSHOT_CORRUPTION",
+        `Snapshot ${marker.snapshot_id} holds a document that is not JSON.`,
+        {
+          snapshot_id: marker.snapshot_id,
+          file: "versions",
+          reason: "body",
+        },
+      );
+    }
+    state.indexLoadedDocument(pending.schemaId, pending.schemaVersion, document);
+  };
+  await readSnapshot(fs, posixPath.join(layout.snapshots, marker.snapshot_id), {
+    snapshotId: marker.snapshot_id,
+    databaseId: input.databaseId,
+    marker,
+    locationFile: file,
+    onSchema: (def) => {
+      state.schemas.add(def);
+      state.indexes.ensure(def);
+    },
+    onVersion: (v) => {
+      if (pending !== null && (pending.schemaId !== v.schemaId || pending.id !== v.id)) settle();
+      state.loadSnapshotVersion(v.schemaId, v.schemaVersion, v.id, v.tombstone, v.commitId, v.location);
+      pending = {
+        schemaId: v.schemaId,
+        schemaVersion: v.schemaVersion,
+        id: v.id,
+        body: v.tombstone ? null : v.body,
+      };
+      count++;
+    },
+  });
+  settle();
+  await reader.openFile(file);
+  state.startFrom(marker.commit_boundary);
+  return count;
 }
 
 function applyUnit(state: EngineState, unit: ScannedUnit, schemaCommits: Map<string, number>): void {
@@ -196,6 +283,7 @@ function buildReport(
   state: EngineState,
   filesWritten: number,
   versionsVerified: number,
+  marker: CheckpointMarker | null,
 ): RecoveryReport {
   const idx = state.indexes.stats();
   return {
@@ -203,7 +291,13 @@ function buildReport(
     database_id: input.databaseId,
     clean_shutdown_flag: input.cleanShutdownFlag,
     stale_lock: input.staleLock,
-    checkpoint: null,
+    checkpoint: marker
+      ? {
+          snapshot_id: marker.snapshot_id,
+          commit_boundary: marker.commit_boundary,
+          lsn_boundary: marker.lsn_boundary,
+        }
+      : null,
     wal: {
       segments: scan.segments.length,
       first_lsn: scan.firstLsn,

@@ -12,7 +12,7 @@ export type Response =
   | ReturnType<AeroError["toJSON"]>;
 
 const WRITE_KEYS = ["op", "schema_id", "schema_version", "document"] as const;
-const OPS_OF_LATER_PHASES = new Set(["checkpoint", "backup", "begin", "commit", "abort", "gc"]);
+const OPS_OF_LATER_PHASES = new Set(["begin", "commit", "abort", "gc"]);
 
 export async function handleRequest(db: Database, request: unknown): Promise<Response> {
   try {
@@ -80,6 +80,17 @@ async function dispatch(db: Database, request: unknown): Promise<Response> {
       onlyKeys(request, ["op", "schema"]);
       const result = await db.registerSchema(request.schema);
       return { status: "ok", data: [], commit_id: result.commit_id };
+    }
+    case "checkpoint": {
+      onlyKeys(request, ["op"]);
+      return { status: "ok", data: await db.checkpoint() };
+    }
+    case "backup": {
+      onlyKeys(request, ["op", "path"]);
+      if (typeof request.path !== "string" || request.path.length === 0) {
+        throw invalid("backup needs a path (a non-empty string).");
+      }
+      return { status: "ok", data: await db.backup(request.path) };
     }
     default:
       if (OPS_OF_LATER_PHASES.has(op)) {

@@ -1,6 +1,8 @@
-import { AeroError } from "@aerodb/base";
+import { AeroError, compareCodeUnits } from "@aerodb/base";
 import type { FrameLocation, FrameReader } from "@aerodb/wal";
+import { compareIds } from "../index/scalar-order.js";
 import type { DocId } from "../schema/types.js";
+import { SNAPSHOT_PAYLOAD_PREFIX_BYTES } from "../snapshot-format/format.js";
 import { bodyRange, decodeVersion, type VersionRecord } from "./version-codec.js";
 
 /** One installed version: where its bytes live, never the bytes themselves. */
@@ -11,11 +13,20 @@ export interface StoredVersion {
   readonly location: FrameLocation;
 }
 
+/** One key's chain, as the snapshot order visits it. */
+export interface KeyChain {
+  readonly schemaId: string;
+  readonly id: DocId;
+  readonly chain: readonly StoredVersion[];
+}
+
 /**
  * The version store (core §2) in its log-structured form: every version's bytes live in
- * exactly one WAL frame (written once, on the commit path); the store holds each key's
- * chain of versions in commit order with their frame locations. Reads go to the frame and
- * verify its CRC every time, so only verified bytes are returned (CORE-D-1).
+ * exactly one WAL frame (written once, on the commit path) or, after a checkpoint, in the
+ * checkpoint snapshot's versions file (a `file` location, docs/formats/snapshot.md); the
+ * store holds each key's chain of versions in commit order with their frame locations.
+ * Reads go to the frame and verify its CRC every time, so only verified bytes are returned
+ * (CORE-D-1).
  */
 export class VersionStore {
   /** schema_id -> _id -> chain. Keyed by the _id value itself: 1 and "1" are different keys. */
@@ -69,12 +80,12 @@ export class VersionStore {
 
   /** Reads and verifies a version's record from its frame. */
   read(version: StoredVersion): VersionRecord {
-    return decodeVersion(this.reader.readSync(version.location).payload);
+    return decodeVersion(versionPayload(version.location, this.reader.readSync(version.location).payload));
   }
 
   /** Reads a live version's document (parsed from verified bytes). */
   readDocument(version: StoredVersion): Record<string, unknown> {
-    const payload = this.reader.readSharedSync(version.location).payload;
+    const payload = versionPayload(version.location, this.reader.readSharedSync(version.location).payload);
     const { start, end } = bodyRange(payload);
     const bytes = Buffer.from(payload.buffer, payload.byteOffset + start, end - start);
     try {
@@ -88,6 +99,64 @@ export class VersionStore {
     }
   }
 
+  /**
+   * Every key with its chain in snapshot order: schema_id by UTF-16 code unit, then _id in
+   * index order (integers before strings). Chains are in commit order.
+   */
+  *keysInOrder(): Generator<KeyChain> {
+    for (const schemaId of [...this.chains.keys()].sort(compareCodeUnits)) {
+      const bySchema = this.chains.get(schemaId) as Map<DocId, StoredVersion[]>;
+      for (const id of [...bySchema.keys()].sort(compareIds)) {
+        yield { schemaId, id, chain: bySchema.get(id) as StoredVersion[] };
+      }
+    }
+  }
+
+  /**
+   * The layout a snapshot at `commitBoundary` gives the store's versions: how many frames
+   * and how many bytes its versions file holds (each version's frame is its WAL frame plus
+   * the u64 commit-id prefix, or its current snapshot frame).
+   */
+  snapshotLayout(commitBoundary: number): { count: number; bytes: number } {
+    let count = 0;
+    let bytes = 0;
+    for (const { chain } of this.keysInOrder()) {
+      for (const v of chain) {
+        if (v.commitId > commitBoundary) break;
+        count++;
+        bytes += snapshotFrameSize(v.location);
+      }
+    }
+    return { count, bytes };
+  }
+
+  /**
+   * Points every version <= commitBoundary at its frame in the snapshot versions file
+   * `file` (relative to the data directory), in one synchronous pass: the frames follow
+   * each other in snapshot order, so each offset is the sum of the sizes before it.
+   */
+  relocateToSnapshot(commitBoundary: number, file: string): { count: number; bytes: number } {
+    let offset = 0;
+    let count = 0;
+    for (const { chain } of this.keysInOrder()) {
+      const mutable = chain as StoredVersion[];
+      for (let i = 0; i < mutable.length; i++) {
+        const v = mutable[i] as StoredVersion;
+        if (v.commitId > commitBoundary) break;
+        const size = snapshotFrameSize(v.location);
+        mutable[i] = {
+          commitId: v.commitId,
+          schemaVersion: v.schemaVersion,
+          tombstone: v.tombstone,
+          location: { segment: file, file, offset, size },
+        };
+        offset += size;
+        count++;
+      }
+    }
+    return { count, bytes: offset };
+  }
+
   get versionCount(): number {
     return this.versions;
   }
@@ -95,4 +164,13 @@ export class VersionStore {
   get liveCount(): number {
     return this.live;
   }
+}
+
+/** The VERSION payload inside a frame's payload: snapshot frames carry a commit-id prefix. */
+export function versionPayload(location: FrameLocation, framePayload: Uint8Array): Uint8Array {
+  return location.file === undefined ? framePayload : framePayload.subarray(SNAPSHOT_PAYLOAD_PREFIX_BYTES);
+}
+
+function snapshotFrameSize(location: FrameLocation): number {
+  return location.file === undefined ? location.size + SNAPSHOT_PAYLOAD_PREFIX_BYTES : location.size;
 }

@@ -408,6 +408,14 @@ class ScanState {
   }
 
   result(): WalScanResult {
+    if (this.segments.length === 0) {
+      // No segment holds any of the log (a restored database, or the only segment's creation
+      // was cut short): the log is empty and continues exactly at the base.
+      this.lastLsn = this.base.lsn;
+      this.lastCommitId = this.base.commitId;
+      this.lastFrameCrc = this.base.frameCrc;
+      this.baseChecked = true;
+    }
     if (!this.baseChecked) {
       throw new AeroError("AERO_RECOVERY_INCONSISTENT", "The WAL ends before the checkpoint boundary.", {
         phase: "wal",

@@ -241,15 +241,39 @@ export class WalWriter {
   }
 
   /**
+   * Closes the active segment, so that the next unit starts a new one. A checkpoint does this
+   * inside its pipeline turn: every segment then ends at or below its boundary and truncation
+   * can remove them all. Memory-only: after a restart appending continues in the last segment.
+   */
+  async sealActiveSegment(): Promise<void> {
+    if (this.pumping || this.queue.length > 0) {
+      throw new AeroError("AERO_INTERNAL_INVARIANT", "A segment can only be sealed between flushes.");
+    }
+    const handle = this.handle;
+    this.handle = null;
+    this.segment = null;
+    this.offset = 0;
+    this.allocatedEnd = 0;
+    await handle?.close();
+  }
+
+  /**
    * Removes whole segments whose every LSN is <= `lsnBoundary`, never the active one
    * (core §1.6). The caller guarantees the checkpoint marker is durable first.
    */
   async removeSegmentsThrough(lsnBoundary: number): Promise<string[]> {
     const removed: string[] = [];
-    while (this.segments.length > 1) {
-      const next = this.segments[1] as { firstLsn: number };
+    while (this.segments.length > 0) {
       const first = this.segments[0] as { name: string };
-      if (next.firstLsn - 1 > lsnBoundary) break;
+      const next = this.segments[1];
+      // The last segment's last LSN is the durable end of the log once it is sealed; while it
+      // is active it is never removed.
+      const lastLsn = next
+        ? next.firstLsn - 1
+        : this.segment === null
+          ? this.durable.lsn
+          : Number.POSITIVE_INFINITY;
+      if (lastLsn > lsnBoundary) break;
       await this.fs.unlink(posixPath.join(this.walDir, first.name));
       removed.push(first.name);
       this.segments.shift();

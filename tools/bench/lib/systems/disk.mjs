@@ -1,0 +1,119 @@
+// The disk's limits, measured with the same process kind as the databases (Node, fs module):
+//   1  append 128 B + fdatasyncSync per record (and, beside it, overwrite in place of a
+//      preallocated, zero-filled, fsynced file + fdatasyncSync)
+//   2  a minimal group commit over one file: 64 writers, one write + one fdatasync per group; the
+//      next group starts one microtask after the previous one completes (arrival-based, no timer)
+//   3  sequential write bandwidth: 1 MiB writes + one fdatasync at the end, expressed as documents/s
+//      (bytes/s divided by the mean document size)
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { docOf } from "../common.mjs";
+
+export function versions() {
+  return { package: "node:fs", engine: `Node ${process.version} fs (writeSync/fdatasyncSync)` };
+}
+
+export const MEAN_DOC_BYTES = (() => {
+  let n = 0;
+  for (let i = 0; i < 1000; i++) n += Buffer.byteLength(JSON.stringify(docOf(i * 197)));
+  return n / 1000;
+})();
+
+const now = () => process.hrtime.bigint();
+const secs = (t0) => Number(now() - t0) / 1e9;
+
+export function appendSync(dir, ops, recordBytes) {
+  const fd = fs.openSync(path.join(dir, "append.log"), "a");
+  const rec = Buffer.alloc(recordBytes, 0x61);
+  const t0 = now();
+  for (let i = 0; i < ops; i++) {
+    fs.writeSync(fd, rec);
+    fs.fdatasyncSync(fd);
+  }
+  const s = secs(t0);
+  fs.closeSync(fd);
+  return { seconds: s, ops, fsyncs: ops };
+}
+
+export function overwriteSync(dir, ops, recordBytes) {
+  const file = path.join(dir, "prealloc.log");
+  const fd = fs.openSync(file, "w+");
+  const zeros = Buffer.alloc(1024 * 1024);
+  const total = ops * recordBytes;
+  for (let off = 0; off < total; off += zeros.length) {
+    fs.writeSync(fd, zeros, 0, Math.min(zeros.length, total - off), off);
+  }
+  fs.fsyncSync(fd);
+  const rec = Buffer.alloc(recordBytes, 0x62);
+  const t0 = now();
+  for (let i = 0; i < ops; i++) {
+    fs.writeSync(fd, rec, 0, recordBytes, i * recordBytes);
+    fs.fdatasyncSync(fd);
+  }
+  const s = secs(t0);
+  fs.closeSync(fd);
+  return { seconds: s, ops, fsyncs: ops };
+}
+
+export async function groupCommit(dir, writers, perWriter, recordBytes) {
+  const fd = fs.openSync(path.join(dir, "group.log"), "a");
+  let pending = [];
+  let flushing = false;
+  let scheduled = false;
+  let fsyncs = 0;
+  const schedule = () => {
+    if (!flushing && !scheduled && pending.length > 0) {
+      scheduled = true;
+      queueMicrotask(flush);
+    }
+  };
+  function flush() {
+    scheduled = false;
+    if (flushing || pending.length === 0) return;
+    flushing = true;
+    const group = pending;
+    pending = [];
+    const data = group.length === 1 ? group[0].rec : Buffer.concat(group.map((g) => g.rec));
+    try {
+      fs.writeSync(fd, data);
+    } catch (err) {
+      for (const g of group) g.reject(err);
+      flushing = false;
+      return;
+    }
+    fs.fdatasync(fd, (err) => {
+      fsyncs++;
+      flushing = false;
+      for (const g of group) err ? g.reject(err) : g.resolve();
+      // The writers woken above append during the next microtasks; start the next group after them.
+      schedule();
+    });
+  }
+  const append = (rec) =>
+    new Promise((resolve, reject) => {
+      pending.push({ rec, resolve, reject });
+      schedule();
+    });
+  const rec = Buffer.alloc(recordBytes, 0x63);
+  const writer = async () => {
+    for (let k = 0; k < perWriter; k++) await append(rec);
+  };
+  const t0 = now();
+  await Promise.all(Array.from({ length: writers }, writer));
+  const s = secs(t0);
+  fs.closeSync(fd);
+  const ops = writers * perWriter;
+  return { seconds: s, ops, fsyncs };
+}
+
+export function sequentialBandwidth(dir, bytes) {
+  const fd = fs.openSync(path.join(dir, "seq.bin"), "w");
+  const chunk = Buffer.alloc(1024 * 1024, 0x64);
+  const t0 = now();
+  for (let off = 0; off < bytes; off += chunk.length)
+    fs.writeSync(fd, chunk, 0, Math.min(chunk.length, bytes - off));
+  fs.fdatasyncSync(fd);
+  const s = secs(t0);
+  fs.closeSync(fd);
+  return { seconds: s, bytes };
+}
