@@ -27,7 +27,14 @@ export async function handleRequest(db: Database, request: unknown): Promise<Res
 export function parseRequestLine(line: Uint8Array | string): unknown {
   let text: string;
   try {
-    text = typeof line === "string" ? line : new TextDecoder("utf-8", { fatal: true }).decode(line);
+    // The decoder drops a leading byte-order mark; strings get the same treatment, so every
+    // transport answers a line the same way.
+    text =
+      typeof line === "string"
+        ? line.startsWith("\uFEFF")
+          ? line.slice(1)
+          : line
+        : new TextDecoder("utf-8", { fatal: true }).decode(line);
   } catch {
     throw new AeroError("AERO_QUERY_INVALID", "The request is not valid UTF-8.");
   }
