@@ -6,6 +6,9 @@
 //
 // Every measurement is a fresh child process (run-one.mjs), one at a time; the runs of one workload
 // are interleaved round by round across the systems so that drift of the machine hits all alike.
+// Same-run references beside the peers: the disk's limits (workloads 1-3: sync append, sync
+// overwrite and the async overwrite ceiling of AeroDB's own commit I/O), the naive parse floor of
+// workload 6 (the restart target's yardstick) and AeroDB's reopen after a checkpoint.
 // Prints the tables and writes a JSON report (settings, versions, raw figures, ratios) to
 // bench/results/bench-<time>.json and bench/results/latest.json (or --out). Needs `pnpm build`.
 // Absolute numbers are machine-specific: compare the ratios of one run.
@@ -23,6 +26,7 @@ import {
   NOT_APPLICABLE,
   PEERS,
   parseList,
+  RESTART_TARGET,
   RUNNABLE_WORKLOADS,
   repoRoot,
   SYSTEMS,
@@ -207,13 +211,15 @@ for (const w of runnable) {
   if (active.length === 0) continue;
   log(`workload ${title}`);
   if (FIXTURE_WORKLOADS.has(w)) {
-    for (const s of active) if (!fs.existsSync(fixtureDir(s)) && !prepareFixture(s)) needsFixture.delete(s);
+    for (const s of active) {
+      if (s !== "disk" && !fs.existsSync(fixtureDir(s)) && !prepareFixture(s)) needsFixture.delete(s);
+    }
   }
   for (let r = 0; r < runs; r++) {
     for (const s of active) {
       let dir;
       const extra = [];
-      if (FIXTURE_WORKLOADS.has(w)) {
+      if (FIXTURE_WORKLOADS.has(w) && s !== "disk") {
         if (!needsFixture.has(s)) continue;
         dir = fixtureDir(s);
         if (w === 6 && evict) extra.push("--evict");
@@ -286,6 +292,7 @@ for (const w of workloads) {
       runs: mine.map(({ versions, settings, native_binaries, ...rest }) => rest),
     };
     if (w === 6) {
+      // For the disk, workload 6 is the naive parse floor (warm only): see run-one.mjs.
       entry.cold = stats(mine.map((r) => r.extra.cold_ms));
       entry.cold_note = mine.find((r) => r.extra.cold_note)?.extra.cold_note ?? null;
     }
@@ -303,6 +310,13 @@ for (const w of workloads) {
   for (const s of [...PEERS, "disk"]) if (systems.includes(s)) row[s] = ratio(a, med(w, s));
   if (w === 1 && results[1].disk?.extra?.overwrite_per_s) {
     row.disk_overwrite = ratio(a, results[1].disk.extra.overwrite_per_s);
+  }
+  if (w === 1 && results[1].disk?.extra?.async_overwrite_per_s) {
+    row.disk_async = ratio(a, results[1].disk.extra.async_overwrite_per_s);
+    row.sqlite_over_disk_async = ratio(med(1, "sqlite"), results[1].disk.extra.async_overwrite_per_s);
+  }
+  if (w === 6 && results[6].aerodb.extra?.after_checkpoint_median_ms) {
+    row.disk_after_checkpoint = ratio(results[6].aerodb.extra.after_checkpoint_median_ms, med(6, "disk"));
   }
   ratios[w] = row;
   if (w === 6 && results[6].aerodb.cold) {
@@ -428,7 +442,15 @@ const report = {
   results,
   ratios,
   ratio_meaning:
-    "AeroDB median / other median of the figure shown: above 1 = AeroDB faster for workloads 1-5, slower for 6 (ms).",
+    "AeroDB median / other median of the figure shown: above 1 = AeroDB faster for workloads 1-5, slower for 6 (ms). " +
+    "Beside them: 1.disk_overwrite and 1.disk_async = AeroDB / the disk's sync overwrite and async overwrite " +
+    "ceiling (AeroDB's own commit I/O: 3 writeSync + fs.fdatasync callback); 1.sqlite_over_disk_async = " +
+    "SQLite / that ceiling; 6.disk = AeroDB reopen / the naive parse floor (the restart target: <= " +
+    `${RESTART_TARGET}); 6.disk_after_checkpoint = AeroDB reopen after a checkpoint / the naive parse floor.`,
+  restart_target: {
+    ratio: "ratios[6].disk (AeroDB reopen + first read / naive parse of every document of the same data)",
+    at_most: RESTART_TARGET,
+  },
   checks,
   not_applicable: notApplicable,
   not_measured: notMeasured,
@@ -461,11 +483,61 @@ const cell = (r) => {
   return r.n > 1 ? `${fmt(r.median)} (${fmt(r.min)}–${fmt(r.max)})` : fmt(r.median);
 };
 
+/** The same-run references beside the peers, for the table and the log lines. */
+function references() {
+  const refs = [];
+  const d1 = results[1]?.disk?.extra;
+  const sqlite1 = med(1, "sqlite");
+  if (d1?.overwrite_per_s) {
+    refs.push({
+      label: "1. disk: overwrite in place + fdatasyncSync (sync)",
+      value: d1.overwrite_per_s,
+      unit: "ops/s",
+      aerodb: ratios[1]?.disk_overwrite ?? null,
+      sqlite: ratio(sqlite1, d1.overwrite_per_s),
+    });
+  }
+  if (d1?.async_overwrite_per_s) {
+    refs.push({
+      label: "1. disk: AeroDB's commit I/O, 3 writeSync + fs.fdatasync callback (async)",
+      value: d1.async_overwrite_per_s,
+      unit: "ops/s",
+      aerodb: ratios[1]?.disk_async ?? null,
+      sqlite: ratios[1]?.sqlite_over_disk_async ?? ratio(sqlite1, d1.async_overwrite_per_s),
+    });
+  }
+  if (results[6]?.disk?.status === "measured") {
+    refs.push({
+      label: `6. disk: naive parse floor (AeroDB / that: target ≤ ${RESTART_TARGET})`,
+      value: results[6].disk.median,
+      unit: "ms",
+      aerodb: ratios[6]?.disk ?? null,
+      sqlite: ratio(med(6, "sqlite"), results[6].disk.median),
+    });
+  }
+  const ac = results[6]?.aerodb?.extra?.after_checkpoint_median_ms;
+  if (ac && results[6]?.disk?.status === "measured") {
+    refs.push({
+      label: "6. disk: naive parse floor, AeroDB reopening after a checkpoint",
+      value: results[6].disk.median,
+      unit: "ms",
+      aerodb: ratios[6]?.disk_after_checkpoint ?? null,
+      sqlite: null,
+    });
+  }
+  return refs;
+}
+
 function tables() {
   const out = [];
   const figures = [["Workload", ...systems.map((s) => NAMES[s])]];
+  // The disk's workload 6 is not a reopen but the naive parse floor of the restart target.
+  const figure = (w, s) =>
+    w === 6 && s === "disk" && results[w][s]?.status === "measured"
+      ? `naive parse ${cell(results[w][s])}`
+      : cell(results[w][s]);
   for (const w of workloads) {
-    figures.push([rowLabel(w), ...systems.map((s) => cell(results[w][s]))]);
+    figures.push([rowLabel(w), ...systems.map((s) => figure(w, s))]);
     if (w === 6) {
       figures.push([
         "6. reopen + first read, page cache evicted (ms)",
@@ -484,7 +556,13 @@ function tables() {
     const rows = [["Workload", ...peers.map((s) => `AeroDB / ${NAMES[s]}`)]];
     for (const w of workloads) {
       const r = ratios[w];
-      rows.push([rowLabel(w), ...peers.map((s) => (r && r[s] != null ? fmt(r[s]) : "n/a"))]);
+      rows.push([
+        rowLabel(w),
+        ...peers.map((s) => {
+          if (!r || r[s] == null) return "n/a";
+          return w === 6 && s === "disk" ? `${fmt(r[s])} (target ≤ ${RESTART_TARGET})` : fmt(r[s]);
+        }),
+      ]);
       if (w === 6 && ratios["6-cold"]) {
         rows.push([
           "6. reopen, page cache evicted (ms)",
@@ -494,8 +572,20 @@ function tables() {
     }
     out.push({
       title:
-        "Ratios: AeroDB median / other median (workloads 1-5: above 1 = AeroDB faster; 6: above 1 = AeroDB slower)",
+        "Ratios: AeroDB median / other median (workloads 1-5: above 1 = AeroDB faster; 6: above 1 = AeroDB slower; " +
+        "disk of 6: the naive parse floor)",
       rows,
+    });
+  }
+
+  const refs = references();
+  if (refs.length > 0) {
+    out.push({
+      title: "Same-run references (medians): AeroDB / that, SQLite / that",
+      rows: [
+        ["Reference", "Figure", "AeroDB / that", "SQLite / that"],
+        ...refs.map((x) => [x.label, `${fmt(x.value)} ${x.unit}`, fmt(x.aerodb), fmt(x.sqlite)]),
+      ],
     });
   }
 
@@ -598,6 +688,18 @@ if (results[1]?.disk?.extra?.overwrite_per_s) {
       (ratios[1]?.disk_overwrite ? ` (AeroDB / that ${fmt(ratios[1].disk_overwrite)})` : ""),
   );
 }
+if (results[1]?.disk?.extra?.async_overwrite_per_s) {
+  const sqliteOverAsync = ratios[1]?.sqlite_over_disk_async ?? null;
+  const parts = [
+    ...(ratios[1]?.disk_async ? [`AeroDB / that ${fmt(ratios[1].disk_async)}`] : []),
+    ...(sqliteOverAsync ? [`SQLite / that ${fmt(sqliteOverAsync)}`] : []),
+  ];
+  log(
+    "disk, workload 1, the baseline's own I/O without blocking the loop (3 writeSync + fs.fdatasync callback, " +
+      `preallocated): ${fmt(results[1].disk.extra.async_overwrite_per_s)} ops/s` +
+      (parts.length > 0 ? ` (${parts.join("; ")})` : ""),
+  );
+}
 if (results[2]?.disk?.extra?.commits_per_fsync) {
   log(`disk, workload 2: ${fmt(results[2].disk.extra.commits_per_fsync)} commits per fdatasync`);
 }
@@ -605,6 +707,18 @@ if (results[3]?.disk?.extra?.mib_per_s) {
   log(
     `disk, workload 3: sequential write ${fmt(results[3].disk.extra.mib_per_s)} MiB/s, shown as documents of ` +
       `${fmt(results[3].disk.extra.mean_doc_bytes)} B per second`,
+  );
+}
+if (results[6]?.disk?.status === "measured") {
+  log(
+    `disk, workload 6: naive parse floor ${fmt(results[6].disk.median)} ms` +
+      (ratios[6]?.disk ? ` (AeroDB reopen / that ${fmt(ratios[6].disk)}; target <= ${RESTART_TARGET})` : ""),
+  );
+}
+if (results[6]?.aerodb?.extra?.after_checkpoint_median_ms) {
+  log(
+    `AeroDB, workload 6 after a checkpoint: ${fmt(results[6].aerodb.extra.after_checkpoint_median_ms)} ms` +
+      (ratios[6]?.disk_after_checkpoint ? ` (/ naive parse ${fmt(ratios[6].disk_after_checkpoint)})` : ""),
   );
 }
 if (results[6]?.aerodb?.extra?.reopen_ms_per_wal_mib) {

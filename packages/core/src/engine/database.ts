@@ -9,6 +9,7 @@ import {
 } from "@aerodb/wal";
 import { canonicalJson } from "../canonical-json.js";
 import { type AeroConfig, persistedFields, resolveConfig } from "../config/config.js";
+import { indexedValuesOfStoredBody } from "../index/indexed-values.js";
 import { executeQuery } from "../query/executor.js";
 import { explainPlan } from "../query/explain.js";
 import { planQuery } from "../query/planner.js";
@@ -595,6 +596,16 @@ export class Database {
     document: Readonly<Record<string, unknown>> | null,
   ): Promise<WriteResult> {
     const commitId = this.writer.expectedCommitId;
+    // Index entries come from the stored form, so a restart rebuilds exactly these; taken before
+    // the append so that nothing but the install is left once the fsync returns.
+    const values =
+      document === null
+        ? null
+        : indexedValuesOfStoredBody(
+            body,
+            this.state.indexFieldsOf(def.schema_id, def.schema_version, commitId),
+            id,
+          );
     const payload = encodeVersion({
       schemaId: def.schema_id,
       schemaVersion: def.schema_version,
@@ -605,11 +616,8 @@ export class Database {
     const unit = await this.append(commitId, [{ kind: FrameKind.VERSION, payload }]);
     crashPoint("commit:after-fsync");
     const location = (unit.records[0] as { location: Parameters<EngineState["installVersion"]>[5] }).location;
-    // Index entries are built from the stored form, so a restart rebuilds exactly these.
-    const stored =
-      document === null ? null : (JSON.parse(new TextDecoder().decode(body)) as Record<string, unknown>);
     await this.durably(async () => {
-      this.state.installVersion(def.schema_id, def.schema_version, id, stored, commitId, location);
+      this.state.installVersion(def.schema_id, def.schema_version, id, values, commitId, location);
       crashPoint("commit:mid-install");
       this.state.advance(commitId);
     });

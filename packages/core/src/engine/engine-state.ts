@@ -1,11 +1,13 @@
 import { AeroError } from "@aerodb/base";
 import { FrameKind, type FrameLocation, type FrameReader } from "@aerodb/wal";
-import { IndexCatalog } from "../index/index-catalog.js";
+import { IndexCatalog, type IndexedRow } from "../index/index-catalog.js";
+import { type IndexedValues, indexedValuesOfDocument } from "../index/indexed-values.js";
+import { compareIds } from "../index/scalar-order.js";
 import type { QuerySource, VisibleDocument } from "../query/types.js";
 import { SchemaCatalog } from "../schema/catalog.js";
 import type { DocId, SchemaDefinition } from "../schema/types.js";
 import { SNAPSHOT_PAYLOAD_PREFIX_BYTES, type SnapshotVersion } from "../snapshot-format/format.js";
-import { VersionStore, versionPayload } from "../store/version-store.js";
+import { type StoredVersion, VersionStore, versionPayload } from "../store/version-store.js";
 
 /**
  * The in-memory state the engine serves from, rebuilt at every start: the schema catalog,
@@ -18,15 +20,25 @@ export class EngineState {
   readonly store: VersionStore;
   /** V: the highest durable, installed commit. */
   visibleCommit = 0;
+  private indexesDeferred = false;
 
   constructor(private readonly reader: FrameReader) {
     this.store = new VersionStore(reader);
   }
 
   /**
+   * Recovery mode: installs leave the indexes alone (and never re-read a previous version);
+   * buildIndexes() then bulk-loads every index once from the live versions. Rebuilding by
+   * inserting entry after entry into the B+ trees cost more than the rest of the replay.
+   */
+  deferIndexes(): void {
+    this.indexesDeferred = true;
+  }
+
+  /**
    * Installs a version read from the checkpoint snapshot (recovery). Versions arrive in
-   * snapshot order, key by key; `document` is given only for the last version of its key
-   * when that version is live, and gets the index entries.
+   * snapshot order, key by key; the loader sets the index values of each key's last version
+   * (setIndexValues) when it is live. Only valid while the indexes are deferred.
    */
   loadSnapshotVersion(
     schemaId: string,
@@ -35,17 +47,91 @@ export class EngineState {
     tombstone: boolean,
     commitId: number,
     location: FrameLocation,
-  ): void {
-    this.store.install(schemaId, id, { commitId, schemaVersion, tombstone, location });
+  ): StoredVersion {
+    this.requireDeferred();
+    const version: StoredVersion = { commitId, schemaVersion, tombstone, location, indexValues: null };
+    this.store.install(schemaId, id, version);
+    return version;
   }
 
-  /** Adds the index entries of a key's live version loaded from the snapshot. */
-  indexLoadedDocument(
-    schemaId: string,
-    schemaVersion: string,
-    document: Readonly<Record<string, unknown>>,
-  ): void {
-    this.indexes.add(schemaId, schemaVersion, document);
+  /** Gives a loaded live version its index values (see loadSnapshotVersion). */
+  setIndexValues(version: StoredVersion, values: IndexedValues): void {
+    this.requireDeferred();
+    version.indexValues = values;
+  }
+
+  /**
+   * The indexed fields of a registered (schema_id, schema_version), `_id` included, sorted:
+   * what index values align with. An unknown pair is RECOVERY_SCHEMA_MISSING (only a WAL or
+   * snapshot naming a schema it never registered gets here).
+   */
+  indexFieldsOf(schemaId: string, schemaVersion: string, commitId: number): readonly string[] {
+    const fields = this.schemas.has(schemaId, schemaVersion)
+      ? this.indexes.fields(schemaId, schemaVersion)
+      : null;
+    if (fields === null) {
+      throw new AeroError(
+        "AERO_RECOVERY_SCHEMA_MISSING",
+        "A version names a schema that was never registered.",
+        {
+          schema_id: schemaId,
+          schema_version: schemaVersion,
+          commit_id: commitId,
+        },
+      );
+    }
+    return fields;
+  }
+
+  /**
+   * Ends recovery mode: bulk-loads the indexes of every schema version from its live
+   * versions' index values, ids ascending. Returns how many documents were indexed.
+   */
+  buildIndexes(): number {
+    this.requireDeferred();
+    const rowsByVersion = new Map<string, Map<string, IndexedRow[]>>();
+    let documents = 0;
+    for (const { schemaId, id, version } of this.store.latestVersions()) {
+      if (version.tombstone) continue;
+      const values =
+        version.indexValues ??
+        indexedValuesOfDocument(
+          this.store.readDocument(version),
+          this.indexFieldsOf(schemaId, version.schemaVersion, version.commitId),
+        );
+      version.indexValues = values;
+      let bySchema = rowsByVersion.get(schemaId);
+      if (bySchema === undefined) {
+        bySchema = new Map();
+        rowsByVersion.set(schemaId, bySchema);
+      }
+      let rows = bySchema.get(version.schemaVersion);
+      if (rows === undefined) {
+        rows = [];
+        bySchema.set(version.schemaVersion, rows);
+      }
+      rows.push({ id, values });
+      documents++;
+    }
+    for (const [schemaId, bySchema] of rowsByVersion) {
+      for (const [schemaVersion, rows] of bySchema) {
+        // Keys arrive in first-insert order, usually already ascending: sort only if not.
+        let ascending = true;
+        for (let i = 1; i < rows.length && ascending; i++) {
+          ascending = compareIds((rows[i - 1] as IndexedRow).id, (rows[i] as IndexedRow).id) < 0;
+        }
+        if (!ascending) rows.sort((a, b) => compareIds(a.id, b.id));
+        this.indexes.loadSorted(schemaId, schemaVersion, rows);
+      }
+    }
+    this.indexesDeferred = false;
+    return documents;
+  }
+
+  private requireDeferred(): void {
+    if (!this.indexesDeferred) {
+      throw new AeroError("AERO_INTERNAL_INVARIANT", "A recovery-only load ran outside recovery.");
+    }
   }
 
   /** Sets V to a checkpoint's commit boundary before the WAL past it is replayed. */
@@ -92,34 +178,39 @@ export class EngineState {
   }
 
   /**
-   * Installs one version. `document` is the parsed body (null for a tombstone); the
-   * previous live version's index entries are replaced by the new one's.
+   * Installs one version. `values` are the new version's index values, taken from its stored
+   * body (null for a tombstone); the previous live version's index entries are replaced by
+   * the new one's. Only the live version of a key keeps its values in memory.
    */
   installVersion(
     schemaId: string,
     schemaVersion: string,
     id: DocId,
-    document: Readonly<Record<string, unknown>> | null,
+    values: IndexedValues | null,
     commitId: number,
     location: FrameLocation,
   ): void {
-    if (!this.schemas.has(schemaId, schemaVersion)) {
-      throw new AeroError(
-        "AERO_RECOVERY_SCHEMA_MISSING",
-        "A version names a schema that was never registered.",
-        {
-          schema_id: schemaId,
-          schema_version: schemaVersion,
-          commit_id: commitId,
-        },
-      );
+    this.indexFieldsOf(schemaId, schemaVersion, commitId);
+    const previous = this.store.install(schemaId, id, {
+      commitId,
+      schemaVersion,
+      tombstone: values === null,
+      location,
+      indexValues: values,
+    });
+    if (previous !== undefined) {
+      if (!this.indexesDeferred && !previous.tombstone) {
+        const old =
+          previous.indexValues ??
+          indexedValuesOfDocument(
+            this.store.readDocument(previous),
+            this.indexFieldsOf(schemaId, previous.schemaVersion, previous.commitId),
+          );
+        this.indexes.removeValues(schemaId, previous.schemaVersion, id, old);
+      }
+      previous.indexValues = null;
     }
-    const previous = this.store.latest(schemaId, id);
-    if (previous && !previous.tombstone) {
-      this.indexes.remove(schemaId, previous.schemaVersion, this.store.readDocument(previous));
-    }
-    this.store.install(schemaId, id, { commitId, schemaVersion, tombstone: document === null, location });
-    if (document !== null) this.indexes.add(schemaId, schemaVersion, document);
+    if (!this.indexesDeferred && values !== null) this.indexes.addValues(schemaId, schemaVersion, id, values);
   }
 
   advance(commitId: number): void {
@@ -132,16 +223,18 @@ export class EngineState {
     this.visibleCommit = commitId;
   }
 
-  /** The executor's view of the data: indexes propose, the store decides. */
+  /** The executor's view of the data: indexes propose, the store decides. One per state. */
   querySource(): QuerySource {
-    return {
-      scan: (schemaId, schemaVersion, field, bounds, order) =>
-        this.indexes.scan(schemaId, schemaVersion, field, bounds, order),
-      readVisible: (schemaId, id): VisibleDocument | null => {
-        const version = this.store.latest(schemaId, id);
-        if (!version || version.tombstone) return null;
-        return { schemaVersion: version.schemaVersion, document: this.store.readDocument(version) };
-      },
-    };
+    return this.source;
   }
+
+  private readonly source: QuerySource = {
+    scan: (schemaId, schemaVersion, field, bounds, order) =>
+      this.indexes.scan(schemaId, schemaVersion, field, bounds, order),
+    readVisible: (schemaId, id): VisibleDocument | null => {
+      const version = this.store.latest(schemaId, id);
+      if (!version || version.tombstone) return null;
+      return { schemaVersion: version.schemaVersion, document: this.store.readDocument(version) };
+    },
+  };
 }

@@ -12,12 +12,14 @@ import {
   type WalWriter,
 } from "@aerodb/wal";
 import type { AeroConfig } from "../config/config.js";
+import { type IndexedValues, indexedValuesOfStoredBody } from "../index/indexed-values.js";
 import { parseSchemaDefinition } from "../schema/definition.js";
 import type { DocId } from "../schema/types.js";
 import { readCheckpointMarker } from "../snapshot-format/checkpoint-marker.js";
 import { type CheckpointMarker, snapshotVersionsFile } from "../snapshot-format/format.js";
 import { readSnapshot } from "../snapshot-format/read-snapshot.js";
 import { decodeVersion } from "../store/version-codec.js";
+import type { StoredVersion } from "../store/version-store.js";
 import { EngineState } from "./engine-state.js";
 import type { Layout } from "./layout.js";
 import { reconcileSchemaFiles } from "./schema-files.js";
@@ -75,6 +77,7 @@ export async function recover(input: RecoveryInput): Promise<Recovered> {
   const { fs, layout, config } = input;
   const reader = new FrameReader(fs, layout.wal, layout.root);
   const state = new EngineState(reader);
+  state.deferIndexes();
   let phase = "checkpoint";
   let lastGoodLsn = 0;
   let lastUnit: ScannedUnit | null = null;
@@ -113,6 +116,8 @@ export async function recover(input: RecoveryInput): Promise<Recovered> {
     openedWriter = writer;
     lastGoodLsn = scan.lastLsn;
     if (scan.tornTail && scan.tornTail.offset === 0) await reader.closeSegment(scan.tornTail.segment);
+    phase = "indexes";
+    state.buildIndexes();
     phase = "schemas";
     const finalUnit = lastUnit as ScannedUnit | null;
     const filesWritten = await reconcileSchemaFiles(fs, layout, state.schemas, (id, version) => {
@@ -177,16 +182,19 @@ async function loadSnapshot(
   const file = snapshotVersionsFile(marker.snapshot_id);
   let count = 0;
   // The last version of the key being loaded: it is the live one once the key changes.
-  let pending: { schemaId: string; schemaVersion: string; id: DocId; body: Uint8Array | null } | null = null;
+  let pending: { version: StoredVersion; schemaId: string; id: DocId; body: Uint8Array | null } | null = null;
   const settle = () => {
     if (pending === null || pending.body === null) return;
-    let document: Record<string, unknown>;
+    const { version, schemaId, id, body } = pending;
+    const fields = state.indexFieldsOf(schemaId, version.schemaVersion, version.commitId);
+    let values: IndexedValues;
     try {
-      document = JSON.parse(decoder.decode(pending.body)) as Record<string, unknown>;
-    } catch {
+      values = indexedValuesOfStoredBody(body, fields, id);
+    } catch (err) {
+      if (!isAeroError(err) || err.code !== "AERO_DATA_CORRUPTION") throw err;
       throw new AeroError(
         "AERO_SNAPSHOT_CORRUPTION",
-        `Snapshot ${marker.snapshot_id} holds a document that is not JSON.`,
+        `Snapshot ${marker.snapshot_id} holds a document that is not its version's JSON.`,
         {
           snapshot_id: marker.snapshot_id,
           file: "versions",
@@ -194,26 +202,29 @@ async function loadSnapshot(
         },
       );
     }
-    state.indexLoadedDocument(pending.schemaId, pending.schemaVersion, document);
+    state.setIndexValues(version, values);
   };
   await readSnapshot(fs, posixPath.join(layout.snapshots, marker.snapshot_id), {
     snapshotId: marker.snapshot_id,
     databaseId: input.databaseId,
     marker,
     locationFile: file,
+    wholeFileCrcFirst: true,
     onSchema: (def) => {
       state.schemas.add(def);
       state.indexes.ensure(def);
     },
     onVersion: (v) => {
       if (pending !== null && (pending.schemaId !== v.schemaId || pending.id !== v.id)) settle();
-      state.loadSnapshotVersion(v.schemaId, v.schemaVersion, v.id, v.tombstone, v.commitId, v.location);
-      pending = {
-        schemaId: v.schemaId,
-        schemaVersion: v.schemaVersion,
-        id: v.id,
-        body: v.tombstone ? null : v.body,
-      };
+      const version = state.loadSnapshotVersion(
+        v.schemaId,
+        v.schemaVersion,
+        v.id,
+        v.tombstone,
+        v.commitId,
+        v.location,
+      );
+      pending = { version, schemaId: v.schemaId, id: v.id, body: v.tombstone ? null : v.body };
       count++;
     },
   });
@@ -249,14 +260,13 @@ function applyUnit(state: EngineState, unit: ScannedUnit, schemaCommits: Map<str
       continue;
     }
     const version = decodeVersion(record.payload);
-    const document = version.tombstone
-      ? null
-      : (JSON.parse(decoder.decode(version.body)) as Record<string, unknown>);
+    const fields = state.indexFieldsOf(version.schemaId, version.schemaVersion, unit.commitId);
+    const values = version.tombstone ? null : indexedValuesOfStoredBody(version.body, fields, version.id);
     state.installVersion(
       version.schemaId,
       version.schemaVersion,
       version.id,
-      document,
+      values,
       unit.commitId,
       record.location,
     );

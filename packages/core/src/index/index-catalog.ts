@@ -11,9 +11,16 @@
  */
 import { AeroError, compareCodeUnits } from "@aerodb/base";
 import type { IndexBounds, IndexEntry, SortOrder } from "../query/types.js";
-import type { SchemaDefinition } from "../schema/types.js";
+import type { DocId, ScalarValue, SchemaDefinition } from "../schema/types.js";
+import { type IndexedValues, indexedValuesOfDocument } from "./indexed-values.js";
 import { OrderedIndex } from "./ordered-index.js";
-import { isDocId, isScalarValue } from "./scalar-order.js";
+import { compareIds, compareScalars, isDocId } from "./scalar-order.js";
+
+/** A live document's id and its index values, for loadSorted. */
+export interface IndexedRow {
+  readonly id: DocId;
+  readonly values: IndexedValues;
+}
 
 const SCALAR_TYPES: ReadonlySet<string> = new Set(["string", "int", "float", "bool"]);
 
@@ -73,14 +80,99 @@ export class IndexCatalog {
   add(schemaId: string, schemaVersion: string, doc: Readonly<Record<string, unknown>>): void {
     const indexes = this.#require(schemaId, schemaVersion);
     const id = documentId(doc, schemaId, schemaVersion);
-    for (const [field, value] of indexedValues(indexes, doc)) indexes.byField.get(field)?.add(value, id);
+    this.#addValues(indexes, id, indexedValuesOfDocument(doc, indexes.fields));
   }
 
   /** Removes the entries `add` made for this document (absent ones are ignored). */
   remove(schemaId: string, schemaVersion: string, doc: Readonly<Record<string, unknown>>): void {
     const indexes = this.#require(schemaId, schemaVersion);
     const id = documentId(doc, schemaId, schemaVersion);
-    for (const [field, value] of indexedValues(indexes, doc)) indexes.byField.get(field)?.remove(value, id);
+    this.#removeValues(indexes, id, indexedValuesOfDocument(doc, indexes.fields));
+  }
+
+  /** Adds entries from values aligned with `fields(schemaId, schemaVersion)`. */
+  addValues(schemaId: string, schemaVersion: string, id: DocId, values: IndexedValues): void {
+    this.#addValues(this.#require(schemaId, schemaVersion), id, values);
+  }
+
+  /** Removes the entries addValues made for the same values (absent ones are ignored). */
+  removeValues(schemaId: string, schemaVersion: string, id: DocId, values: IndexedValues): void {
+    this.#removeValues(this.#require(schemaId, schemaVersion), id, values);
+  }
+
+  /**
+   * Builds the (empty) indexes of (schemaId, schemaVersion) in one pass each from every live
+   * document's values, `rows` sorted by id ascending (recovery's rebuild). Each index is
+   * bulk-loaded in (value, id) order: ids are grouped by value in id order, then the distinct
+   * values are sorted, which costs O(n) plus a sort of the distinct values.
+   */
+  loadSorted(schemaId: string, schemaVersion: string, rows: readonly IndexedRow[]): void {
+    const indexes = this.#require(schemaId, schemaVersion);
+    // Checked before any index is touched, so that a refusal leaves them all empty.
+    for (let r = 1; r < rows.length; r++) {
+      if (compareIds((rows[r - 1] as IndexedRow).id, (rows[r] as IndexedRow).id) >= 0) {
+        throw new AeroError(
+          "AERO_INTERNAL_INVARIANT",
+          "Bulk-loaded rows are not in strictly ascending id order.",
+          {
+            schema_id: schemaId,
+            schema_version: schemaVersion,
+            row: r,
+          },
+        );
+      }
+    }
+    for (const index of indexes.byField.values()) {
+      if (index.size !== 0) {
+        throw new AeroError("AERO_INTERNAL_INVARIANT", "A bulk load needs empty indexes.", {
+          schema_id: schemaId,
+          schema_version: schemaVersion,
+        });
+      }
+    }
+    indexes.fields.forEach((field, slot) => {
+      if (field === "_id") {
+        // Every row has its _id entry, and the rows are in id order already.
+        const ids = rows.map((row) => row.id);
+        indexes.byField.get(field)?.loadSorted(ids, ids);
+        return;
+      }
+      const groups = new Map<ScalarValue, number[]>();
+      for (let r = 0; r < rows.length; r++) {
+        const value = (rows[r] as IndexedRow).values[slot];
+        if (value === undefined) continue;
+        let members = groups.get(value);
+        if (members === undefined) {
+          members = [];
+          groups.set(value, members);
+        }
+        members.push(r);
+      }
+      const values: ScalarValue[] = [];
+      const ids: DocId[] = [];
+      for (const value of [...groups.keys()].sort(compareScalars)) {
+        for (const r of groups.get(value) as number[]) {
+          const row = rows[r] as IndexedRow;
+          values.push(row.values[slot] as ScalarValue);
+          ids.push(row.id);
+        }
+      }
+      indexes.byField.get(field)?.loadSorted(values, ids);
+    });
+  }
+
+  #addValues(indexes: SchemaIndexes, id: DocId, values: IndexedValues): void {
+    for (let i = 0; i < indexes.fields.length; i++) {
+      const value = values[i];
+      if (value !== undefined) indexes.byField.get(indexes.fields[i] as string)?.add(value, id);
+    }
+  }
+
+  #removeValues(indexes: SchemaIndexes, id: DocId, values: IndexedValues): void {
+    for (let i = 0; i < indexes.fields.length; i++) {
+      const value = values[i];
+      if (value !== undefined) indexes.byField.get(indexes.fields[i] as string)?.remove(value, id);
+    }
   }
 
   /**
@@ -142,12 +234,4 @@ function documentId(doc: Readonly<Record<string, unknown>>, schemaId: string, sc
     });
   }
   return id;
-}
-
-function* indexedValues(indexes: SchemaIndexes, doc: Readonly<Record<string, unknown>>) {
-  for (const field of indexes.fields) {
-    if (!Object.hasOwn(doc, field)) continue;
-    const value = doc[field];
-    if (isScalarValue(value)) yield [field, value] as const;
-  }
 }

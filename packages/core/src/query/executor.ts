@@ -77,7 +77,10 @@ function lookupByPrimaryKey(plan: QueryPlan, source: QuerySource): Array<Record<
   const visible = source.readVisible(plan.schema_id, id);
   if (visible === null || visible.schemaVersion !== plan.schema_version) return [];
   const doc = visible.document;
-  for (const p of plan.predicates) if (!matches(doc, p)) return [];
+  for (const p of plan.predicates) {
+    // The lookup's own `_id` $eq holds when the stored _id is the key itself; test that cheaply.
+    if (p.field === "_id" && p.op === "$eq" ? doc._id !== p.value : !matches(doc, p)) return [];
+  }
   return [doc as Record<string, unknown>];
 }
 

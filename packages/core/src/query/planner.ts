@@ -71,12 +71,86 @@ export function planQuery(
   schemas: SchemaLookup,
   limits: QueryLimits,
 ): QueryPlan | PlanRejection {
+  return planPrimaryKeyLookup(request, schemas, limits) ?? planQueryInFull(request, schemas, limits);
+}
+
+/** The planner with every check run in order: what planQuery answers for any request. */
+export function planQueryInFull(
+  request: unknown,
+  schemas: SchemaLookup,
+  limits: QueryLimits,
+): QueryPlan | PlanRejection {
   try {
     return plan(request, schemas, limits);
   } catch (err) {
     if (err instanceof Refusal) return err.rejection;
     throw err;
   }
+}
+
+/**
+ * The plan of the commonest request, `{schema_id, schema_version, filter: {_id: v}, limit}`
+ * (optionally with op and txn), when every check of the full planner would pass: then the full
+ * planner's answer is this PK_LOOKUP plan, and the checks below are exactly the ones that can
+ * still fail for that shape. null for any other shape or any doubt; the caller then runs the
+ * full planner, which also produces every rejection. A property test holds the two equal.
+ */
+export function planPrimaryKeyLookup(
+  request: unknown,
+  schemas: SchemaLookup,
+  limits: QueryLimits,
+): QueryPlan | null {
+  if (!isPlainObject(request)) return null;
+  let keys = 0;
+  for (const key in request) {
+    if (!Object.hasOwn(request, key)) return null;
+    keys++;
+    if (key === "op") {
+      if (request.op !== "query" && request.op !== "explain") return null;
+    } else if (key === "txn") {
+      if (typeof request.txn !== "string") return null;
+    } else if (key !== "schema_id" && key !== "schema_version" && key !== "filter" && key !== "limit") {
+      return null;
+    }
+  }
+  // for...in skips own non-enumerable and symbol keys, which Object.keys also skips; the full
+  // planner reads op, txn and sort as own properties even when not enumerable: defer to it.
+  if (keys !== Object.keys(request).length) return null;
+  for (const key of ["op", "txn", "sort"]) {
+    if (Object.hasOwn(request, key) && !Object.prototype.propertyIsEnumerable.call(request, key)) return null;
+  }
+  const own = (key: string): unknown => (Object.hasOwn(request, key) ? request[key] : undefined);
+  const schemaId = own("schema_id");
+  const schemaVersion = own("schema_version");
+  const limit = own("limit");
+  const filter = own("filter");
+  if (typeof schemaId !== "string" || schemaId === "") return null;
+  if (typeof schemaVersion !== "string" || schemaVersion === "") return null;
+  if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > limits.maxQueryLimit) {
+    return null;
+  }
+  if (!isPlainObject(filter)) return null;
+  let filterKeys = 0;
+  for (const key in filter) {
+    if (key !== "_id" || !Object.hasOwn(filter, key)) return null;
+    filterKeys++;
+  }
+  if (filterKeys !== 1 || Object.keys(filter).length !== 1) return null;
+  const value = Object.hasOwn(filter, "_id") ? filter._id : undefined;
+  const def = schemas.versions(schemaId)?.get(schemaVersion);
+  if (def === undefined) return null;
+  const idType = Object.hasOwn(def.fields, "_id") ? def.fields._id?.type : undefined;
+  if (idType === "string" ? typeof value !== "string" : !(idType === "int" && Number.isSafeInteger(value))) {
+    return null;
+  }
+  return choosePlan(
+    schemaId,
+    schemaVersion,
+    [{ field: "_id", op: "$eq", value: value as string | number }],
+    null,
+    limit,
+    limits,
+  );
 }
 
 /** Internal control flow only: carries a rejection to planQuery, never escapes it. */

@@ -66,29 +66,30 @@ export function encodeVersion(record: VersionRecord): Uint8Array {
 /** Decodes a VERSION payload; a malformed one is AERO_DATA_CORRUPTION (its CRC was valid). */
 export function decodeVersion(payload: Uint8Array): VersionRecord {
   try {
-    const view = new DataView(payload.buffer, payload.byteOffset, payload.length);
+    const n = payload.length;
     let at = 0;
-    if (view.getUint8(at++) !== VERSION_CODEC) throw new Error("codec");
-    const flags = view.getUint8(at++);
+    if (n < 2 || payload[at++] !== VERSION_CODEC) throw new Error("codec");
+    const flags = payload[at++] as number;
     if (flags & ~3) throw new Error("flags");
-    const sidLen = view.getUint16(at, true);
-    const schemaId = decoder.decode(payload.subarray(at + 2, at + 2 + sidLen));
+    const sidLen = u16At(payload, at);
+    const schemaId = shortText(payload, at + 2, at + 2 + sidLen);
     at += 2 + sidLen;
-    const sverLen = view.getUint16(at, true);
-    const schemaVersion = decoder.decode(payload.subarray(at + 2, at + 2 + sverLen));
+    const sverLen = u16At(payload, at);
+    const schemaVersion = shortText(payload, at + 2, at + 2 + sverLen);
     at += 2 + sverLen;
     let id: DocId;
     if (flags & 2) {
-      id = view.getFloat64(at, true);
+      if (at + 8 > n) throw new Error("id");
+      id = new DataView(payload.buffer, payload.byteOffset + at, 8).getFloat64(0, true);
       if (!Number.isSafeInteger(id)) throw new Error("id");
       at += 8;
     } else {
-      const idLen = view.getUint32(at, true);
-      id = decoder.decode(payload.subarray(at + 4, at + 4 + idLen));
+      const idLen = u32At(payload, at);
+      id = text(payload, at + 4, at + 4 + idLen);
       at += 4 + idLen;
     }
-    const bodyLen = view.getUint32(at, true);
-    if (at + 4 + bodyLen !== payload.length) throw new Error("length");
+    const bodyLen = u32At(payload, at);
+    if (at + 4 + bodyLen !== n) throw new Error("length");
     return { schemaId, schemaVersion, id, tombstone: (flags & 1) === 1, body: payload.subarray(at + 4) };
   } catch (err) {
     throw new AeroError("AERO_DATA_CORRUPTION", "A VERSION record is malformed.", {
@@ -97,25 +98,60 @@ export function decodeVersion(payload: Uint8Array): VersionRecord {
   }
 }
 
+function u16At(bytes: Uint8Array, at: number): number {
+  if (at + 2 > bytes.length) throw new Error("length");
+  return u16le(bytes, at);
+}
+
+function u32At(bytes: Uint8Array, at: number): number {
+  if (at + 4 > bytes.length) throw new Error("length");
+  return u32le(bytes, at);
+}
+
+/** Strict UTF-8 of bytes[start, end): malformed text is damage, never replaced. */
+function text(bytes: Uint8Array, start: number, end: number): string {
+  if (end > bytes.length) throw new Error("length");
+  return decoder.decode(bytes.subarray(start, end));
+}
+
+/**
+ * Schema ids and versions repeat in almost every record: the last few decoded are kept with
+ * their bytes, so a replay allocates no string for them (recovery decodes every record).
+ */
+const recentTexts: Array<{ bytes: Uint8Array; text: string }> = [];
+
+function shortText(bytes: Uint8Array, start: number, end: number): string {
+  const length = end - start;
+  outer: for (const recent of recentTexts) {
+    if (recent.bytes.length !== length) continue;
+    for (let i = 0; i < length; i++) if (recent.bytes[i] !== bytes[start + i]) continue outer;
+    return recent.text;
+  }
+  const decoded = text(bytes, start, end);
+  recentTexts.unshift({ bytes: bytes.slice(start, end), text: decoded });
+  if (recentTexts.length > 8) recentTexts.pop();
+  return decoded;
+}
+
 /**
  * The byte range of the body inside a VERSION payload, found without decoding any string:
  * the read path parses only the body. Malformed lengths are AERO_DATA_CORRUPTION.
  */
 export function bodyRange(payload: Uint8Array): { start: number; end: number } {
-  const view = new DataView(payload.buffer, payload.byteOffset, payload.length);
+  const n = payload.length;
+  if (n < 8 || payload[0] !== VERSION_CODEC) return corruptBody();
   let at = 2;
-  if (payload.length < 8 || payload[0] !== VERSION_CODEC) return corruptBody();
-  at += 2 + view.getUint16(at, true);
-  if (at + 2 > payload.length) return corruptBody();
-  at += 2 + view.getUint16(at, true);
+  at += 2 + u16le(payload, at);
+  if (at + 2 > n) return corruptBody();
+  at += 2 + u16le(payload, at);
   if ((payload[1] as number) & 2) at += 8;
   else {
-    if (at + 4 > payload.length) return corruptBody();
-    at += 4 + view.getUint32(at, true);
+    if (at + 4 > n) return corruptBody();
+    at += 4 + u32le(payload, at);
   }
-  if (at + 4 > payload.length) return corruptBody();
-  const length = view.getUint32(at, true);
-  if (at + 4 + length !== payload.length) return corruptBody();
+  if (at + 4 > n) return corruptBody();
+  const length = u32le(payload, at);
+  if (at + 4 + length !== n) return corruptBody();
   return { start: at + 4, end: at + 4 + length };
 }
 
@@ -126,4 +162,15 @@ function corruptBody(): never {
 /** The key of a document across schema versions: (schema_id, _id), typed so 1 and "1" differ. */
 export function keyOf(schemaId: string, id: DocId): string {
   return typeof id === "number" ? `${schemaId}\u0000n${id}` : `${schemaId}\u0000s${id}`;
+}
+
+function u16le(bytes: Uint8Array, at: number): number {
+  return (bytes[at] as number) | ((bytes[at + 1] as number) << 8);
+}
+
+function u32le(bytes: Uint8Array, at: number): number {
+  return (
+    ((bytes[at] as number) | ((bytes[at + 1] as number) << 8) | ((bytes[at + 2] as number) << 16)) +
+    (bytes[at + 3] as number) * 0x100_0000
+  );
 }

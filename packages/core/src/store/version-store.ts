@@ -1,5 +1,6 @@
 import { AeroError, compareCodeUnits } from "@aerodb/base";
 import type { FrameLocation, FrameReader } from "@aerodb/wal";
+import type { IndexedValues } from "../index/indexed-values.js";
 import { compareIds } from "../index/scalar-order.js";
 import type { DocId } from "../schema/types.js";
 import { SNAPSHOT_PAYLOAD_PREFIX_BYTES } from "../snapshot-format/format.js";
@@ -11,6 +12,11 @@ export interface StoredVersion {
   readonly schemaVersion: string;
   readonly tombstone: boolean;
   readonly location: FrameLocation;
+  /**
+   * The live version's index values (taken from its body when it was installed), so that
+   * replacing it needs no re-read; null for tombstones and superseded versions. Memory only.
+   */
+  indexValues: IndexedValues | null;
 }
 
 /** One key's chain, as the snapshot order visits it. */
@@ -36,7 +42,8 @@ export class VersionStore {
 
   constructor(private readonly reader: FrameReader) {}
 
-  install(schemaId: string, id: DocId, version: StoredVersion): void {
+  /** Appends a version to its key's chain; returns the version it supersedes, if any. */
+  install(schemaId: string, id: DocId, version: StoredVersion): StoredVersion | undefined {
     let bySchema = this.chains.get(schemaId);
     if (!bySchema) {
       bySchema = new Map();
@@ -59,6 +66,7 @@ export class VersionStore {
     const wasLive = previous !== undefined && !previous.tombstone;
     if (wasLive && version.tombstone) this.live--;
     if (!wasLive && !version.tombstone) this.live++;
+    return previous;
   }
 
   /** The newest version of a key (the visible one at V in Phase 1), tombstones included. */
@@ -87,15 +95,27 @@ export class VersionStore {
   readDocument(version: StoredVersion): Record<string, unknown> {
     const payload = versionPayload(version.location, this.reader.readSharedSync(version.location).payload);
     const { start, end } = bodyRange(payload);
-    const bytes = Buffer.from(payload.buffer, payload.byteOffset + start, end - start);
+    // readSharedSync hands out Buffer views: decode the body in place, without a copy.
+    const text = Buffer.isBuffer(payload)
+      ? payload.toString("utf8", start, end)
+      : Buffer.from(payload.buffer, payload.byteOffset + start, end - start).toString("utf8");
     try {
-      return JSON.parse(bytes.toString("utf8")) as Record<string, unknown>;
+      return JSON.parse(text) as Record<string, unknown>;
     } catch {
       throw new AeroError("AERO_DATA_CORRUPTION", "A stored document is not valid JSON.", {
         segment: version.location.segment,
         offset: version.location.offset,
         reason: "body",
       });
+    }
+  }
+
+  /** Every key's newest version, in no particular order (recovery's index rebuild). */
+  *latestVersions(): Generator<{ schemaId: string; id: DocId; version: StoredVersion }> {
+    for (const [schemaId, bySchema] of this.chains) {
+      for (const [id, chain] of bySchema) {
+        yield { schemaId, id, version: chain[chain.length - 1] as StoredVersion };
+      }
     }
   }
 
@@ -149,6 +169,7 @@ export class VersionStore {
           schemaVersion: v.schemaVersion,
           tombstone: v.tombstone,
           location: { segment: file, file, offset, size },
+          indexValues: v.indexValues,
         };
         offset += size;
         count++;

@@ -61,7 +61,8 @@ export class FrameReader {
     await Promise.all(handles.map((h) => h.close().catch(() => undefined)));
   }
 
-  private scratch = new Uint8Array(4096);
+  /** A Buffer, so that payloads read into it are Buffers too: callers decode text in place. */
+  private scratch: Uint8Array = Buffer.alloc(4096);
 
   /** Reads and verifies one frame; damage is AERO_DATA_CORRUPTION naming the location. */
   readSync(location: FrameLocation): DecodedFrame {
@@ -70,11 +71,11 @@ export class FrameReader {
 
   /**
    * Like readSync, but into a buffer the reader reuses: the returned frame's payload is valid
-   * only until the next read. For hot read paths that decode the payload at once.
+   * only until the next read, and it is a Buffer. For hot read paths that decode it at once.
    */
   readSharedSync(location: FrameLocation): DecodedFrame {
     if (this.scratch.length < location.size) {
-      this.scratch = new Uint8Array(Math.max(location.size, this.scratch.length * 2));
+      this.scratch = Buffer.alloc(Math.max(location.size, this.scratch.length * 2));
     }
     return this.readInto(location, this.scratch);
   }
