@@ -19,6 +19,7 @@ export {
 } from "./format/constants.js";
 export { crc32 } from "./format/crc.js";
 export { type DecodedFrame, decodeFrame, encodeFrame, type FrameDefect, isFrame } from "./format/frame.js";
+export { readU16LE, readU32LE, readU64LE } from "./format/little-endian.js";
 export {
   decodeSegmentHeader,
   encodeSegmentHeader,

@@ -9,6 +9,7 @@ import {
   type FrameLocation,
   isFrame,
   MAX_FRAME_PAYLOAD,
+  readU64LE,
 } from "@aerodb/wal";
 import { schemaFileBytes } from "../engine/schema-files.js";
 import { openSealedJson } from "../engine/sealed-json.js";
@@ -332,7 +333,7 @@ async function readVersionsFile(
       if (frame.kind !== FrameKind.VERSION) throw bad("kind");
       const payload = frame.payload;
       if (payload.length < SNAPSHOT_PAYLOAD_PREFIX_BYTES) throw bad("payload");
-      const commitId = u64le(payload, 0);
+      const commitId = readU64LE(payload, 0);
       if (commitId < 1 || commitId > manifest.commit_boundary)
         throw bad("commit_id", { commit_id: commitId });
       if (frame.lsn < 1 || frame.lsn > manifest.lsn_boundary) throw bad("lsn", { lsn: frame.lsn });
@@ -402,14 +403,6 @@ async function fileCrc(handle: FileHandle, size: number): Promise<number> {
     at += n;
   }
   return crc;
-}
-
-/** A u64 as a number: exact below 2^53 (commit ids never reach it). */
-function u64le(bytes: Uint8Array, at: number): number {
-  const u32 = (i: number) =>
-    ((bytes[i] as number) | ((bytes[i + 1] as number) << 8) | ((bytes[i + 2] as number) << 16)) +
-    (bytes[i + 3] as number) * 0x100_0000;
-  return u32(at + 4) * 0x1_0000_0000 + u32(at);
 }
 
 function checkBody(body: Uint8Array, id: DocId, bad: (reason: string) => AeroError): void {

@@ -1,4 +1,5 @@
 import { AeroError } from "@aerodb/base";
+import { readU16LE, readU32LE } from "@aerodb/wal";
 import type { DocId } from "../schema/types.js";
 
 /**
@@ -100,12 +101,12 @@ export function decodeVersion(payload: Uint8Array): VersionRecord {
 
 function u16At(bytes: Uint8Array, at: number): number {
   if (at + 2 > bytes.length) throw new Error("length");
-  return u16le(bytes, at);
+  return readU16LE(bytes, at);
 }
 
 function u32At(bytes: Uint8Array, at: number): number {
   if (at + 4 > bytes.length) throw new Error("length");
-  return u32le(bytes, at);
+  return readU32LE(bytes, at);
 }
 
 /** Strict UTF-8 of bytes[start, end): malformed text is damage, never replaced. */
@@ -141,16 +142,16 @@ export function bodyRange(payload: Uint8Array): { start: number; end: number } {
   const n = payload.length;
   if (n < 8 || payload[0] !== VERSION_CODEC) return corruptBody();
   let at = 2;
-  at += 2 + u16le(payload, at);
+  at += 2 + readU16LE(payload, at);
   if (at + 2 > n) return corruptBody();
-  at += 2 + u16le(payload, at);
+  at += 2 + readU16LE(payload, at);
   if ((payload[1] as number) & 2) at += 8;
   else {
     if (at + 4 > n) return corruptBody();
-    at += 4 + u32le(payload, at);
+    at += 4 + readU32LE(payload, at);
   }
   if (at + 4 > n) return corruptBody();
-  const length = u32le(payload, at);
+  const length = readU32LE(payload, at);
   if (at + 4 + length !== n) return corruptBody();
   return { start: at + 4, end: at + 4 + length };
 }
@@ -162,15 +163,4 @@ function corruptBody(): never {
 /** The key of a document across schema versions: (schema_id, _id), typed so 1 and "1" differ. */
 export function keyOf(schemaId: string, id: DocId): string {
   return typeof id === "number" ? `${schemaId}\u0000n${id}` : `${schemaId}\u0000s${id}`;
-}
-
-function u16le(bytes: Uint8Array, at: number): number {
-  return (bytes[at] as number) | ((bytes[at + 1] as number) << 8);
-}
-
-function u32le(bytes: Uint8Array, at: number): number {
-  return (
-    ((bytes[at] as number) | ((bytes[at + 1] as number) << 8) | ((bytes[at + 2] as number) << 16)) +
-    (bytes[at + 3] as number) * 0x100_0000
-  );
 }

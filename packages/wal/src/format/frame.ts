@@ -6,6 +6,7 @@ import {
   MAX_FRAME_PAYLOAD,
 } from "./constants.js";
 import { crc32 } from "./crc.js";
+import { readU32LE, readU64LE } from "./little-endian.js";
 
 export interface DecodedFrame {
   readonly kind: FrameKind;
@@ -52,18 +53,17 @@ export function decodeFrame(buf: Uint8Array, offset: number, verifyCrc = true): 
   // Plain byte arithmetic instead of a DataView and a BigInt per frame: recovery decodes every
   // frame of the log and each point read decodes one, so this is the hottest decoder there is.
   if (buf.length - offset < FRAME_OVERHEAD) return "short";
-  const length = u32le(buf, offset);
+  const length = readU32LE(buf, offset);
   if (length > MAX_FRAME_PAYLOAD) return "length";
   const kind = buf[offset + 4] as number;
   if (!isFrameKind(kind)) return "kind";
   if (buf.length - offset < length + FRAME_OVERHEAD) return "short";
   const crcAt = FRAME_HEADER_BYTES + length;
-  const crc = u32le(buf, offset + crcAt);
+  const crc = readU32LE(buf, offset + crcAt);
   // verifyCrc false: the caller verified a checksum covering these bytes already (a snapshot
   // file whose whole-file CRC matched its manifest).
   if (verifyCrc && crc32(buf, offset, offset + crcAt) !== crc) return "crc";
-  // u64 LSN; exact below 2^53, which a log cannot reach (one frame per LSN).
-  const lsn = u32le(buf, offset + 9) * 0x1_0000_0000 + u32le(buf, offset + 5);
+  const lsn = readU64LE(buf, offset + 5);
   return {
     kind,
     lsn,
@@ -71,13 +71,6 @@ export function decodeFrame(buf: Uint8Array, offset: number, verifyCrc = true): 
     crc,
     size: length + FRAME_OVERHEAD,
   };
-}
-
-function u32le(buf: Uint8Array, at: number): number {
-  return (
-    ((buf[at] as number) | ((buf[at + 1] as number) << 8) | ((buf[at + 2] as number) << 16)) +
-    (buf[at + 3] as number) * 0x100_0000
-  );
 }
 
 export function isFrame(value: DecodedFrame | FrameDefect): value is DecodedFrame {
