@@ -31,4 +31,4 @@ export type { FileHandle, FileStat, FileSystem, FsError, OpenMode, OpenOptions }
 export { isFsError } from "./fs/types.js";
 export { SeededRandom } from "./random/seeded-random.js";
 export { CrashPointFileSystem, crashPoint, crashPointArmed } from "./testing/crash-points.js";
-export { seedList, withSeed } from "./testing/seeds.js";
+export { runsMultiplier, seededProperty, seedList, withSeed } from "./testing/seeds.js";

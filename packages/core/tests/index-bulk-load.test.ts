@@ -4,7 +4,15 @@
 //
 // Replay one property: AERODB_SEED=<n> npx vitest run tests/index-bulk-load.test.ts
 // More cases: AERODB_RUNS=<k> multiplies every property's runs.
-import { AeroError, compareCodeUnits, SeededRandom, seedList, withSeed } from "@aerodb/base";
+import {
+  AeroError,
+  compareCodeUnits,
+  runsMultiplier,
+  SeededRandom,
+  seededProperty,
+  seedList,
+  withSeed,
+} from "@aerodb/base";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { IndexCatalog, type IndexedRow } from "../src/index/index-catalog.js";
@@ -15,20 +23,15 @@ import { parseSchemaDefinition } from "../src/index.js";
 import type { IndexBounds, IndexEntry, SortOrder } from "../src/query/types.js";
 import type { DocId, ScalarValue, SchemaDefinition } from "../src/schema/types.js";
 
-const MULTIPLIER = Math.max(1, Number(process.env.AERODB_RUNS ?? "1") || 1);
-const runs = (base: number): number => base * MULTIPLIER;
-
 /** Runs a property under its named seed; a failure names the seed and the replay command. */
-async function check<Ts extends [unknown, ...unknown[]]>(
+const check = <Ts extends [unknown, ...unknown[]]>(
   name: string,
   numRuns: number,
   property: fc.IProperty<Ts>,
-): Promise<void> {
-  for (const seed of seedList(`index-bulk-load:${name}`, 1)) {
-    process.stdout.write(`index-bulk-load ${name}: seed ${seed}, ${runs(numRuns)} runs\n`);
-    await withSeed(seed, () => fc.assert(property, { seed, numRuns: runs(numRuns) }));
-  }
-}
+) =>
+  seededProperty(`index-bulk-load:${name}`, numRuns, (seed, runs) =>
+    fc.assert(property, { seed, numRuns: runs }),
+  );
 
 function codeOf(fn: () => unknown): string | null {
   try {
@@ -163,7 +166,7 @@ describe("OrderedIndex.loadSorted", () => {
         },
       ),
     );
-    expect(nonEmpty).toBeGreaterThan(runs(1000) / 2);
+    expect(nonEmpty).toBeGreaterThan((1000 * runsMultiplier()) / 2);
   });
 
   it("large entry sets (multi-level trees), then edits through every part of the tree", async () => {

@@ -9,7 +9,7 @@
 //
 // Replay one property: AERODB_SEED=<n> npx vitest run tests/indexed-values.test.ts
 // More cases: AERODB_RUNS=<k> multiplies every property's runs.
-import { AeroError, compareCodeUnits, seedList, withSeed } from "@aerodb/base";
+import { AeroError, compareCodeUnits, seededProperty } from "@aerodb/base";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "../src/canonical-json.js";
@@ -21,20 +21,15 @@ import {
 } from "../src/index/indexed-values.js";
 import type { DocId } from "../src/schema/types.js";
 
-const MULTIPLIER = Math.max(1, Number(process.env.AERODB_RUNS ?? "1") || 1);
-const runs = (base: number): number => base * MULTIPLIER;
-
 /** Runs a property under its named seed; a failure names the seed and the replay command. */
-async function check<Ts extends [unknown, ...unknown[]]>(
+const check = <Ts extends [unknown, ...unknown[]]>(
   name: string,
   numRuns: number,
   property: fc.IProperty<Ts>,
-): Promise<void> {
-  for (const seed of seedList(`indexed-values:${name}`, 1)) {
-    process.stdout.write(`indexed-values ${name}: seed ${seed}, ${runs(numRuns)} runs\n`);
-    await withSeed(seed, () => fc.assert(property, { seed, numRuns: runs(numRuns) }));
-  }
-}
+) =>
+  seededProperty(`indexed-values:${name}`, numRuns, (seed, runs) =>
+    fc.assert(property, { seed, numRuns: runs }),
+  );
 
 /** The reference answer: JSON.parse of the bytes; null when they are not a JSON object. */
 function reference(body: Uint8Array, fields: readonly string[]): IndexedValues | null {

@@ -6,7 +6,7 @@
 //
 // Replay one property: AERODB_SEED=<n> npx vitest run tests/planner-fast-path.test.ts
 // More cases: AERODB_RUNS=<k> multiplies every property's runs.
-import { seedList, withSeed } from "@aerodb/base";
+import { seededProperty } from "@aerodb/base";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { isPlanRejection, planPrimaryKeyLookup, planQuery, planQueryInFull } from "../src/query/planner.js";
@@ -14,20 +14,15 @@ import type { QueryLimits, QueryPlan, SchemaLookup } from "../src/query/types.js
 import { parseSchemaDefinition } from "../src/schema/definition.js";
 import type { SchemaDefinition } from "../src/schema/types.js";
 
-const MULTIPLIER = Math.max(1, Number(process.env.AERODB_RUNS ?? "1") || 1);
-const runs = (base: number): number => base * MULTIPLIER;
-
 /** Runs a property under its named seed; a failure names the seed and the replay command. */
-async function check<Ts extends [unknown, ...unknown[]]>(
+const check = <Ts extends [unknown, ...unknown[]]>(
   name: string,
   numRuns: number,
   property: fc.IProperty<Ts>,
-): Promise<void> {
-  for (const seed of seedList(`planner-fast-path:${name}`, 1)) {
-    process.stdout.write(`planner-fast-path ${name}: seed ${seed}, ${runs(numRuns)} runs\n`);
-    await withSeed(seed, () => fc.assert(property, { seed, numRuns: runs(numRuns) }));
-  }
-}
+) =>
+  seededProperty(`planner-fast-path:${name}`, numRuns, (seed, runs) =>
+    fc.assert(property, { seed, numRuns: runs }),
+  );
 
 // Schemas: a string _id and an int _id (both shapes the shortcut handles), and two that no
 // registered definition could be but a SchemaLookup may still hand over (a float _id, none).

@@ -6,7 +6,7 @@
 // Replay one property: AERODB_SEED=<n> npx vitest run tests/codec-fast-paths.test.ts
 // More cases: AERODB_RUNS=<k> multiplies every property's runs.
 import * as zlib from "node:zlib";
-import { SeededRandom, seedList, withSeed } from "@aerodb/base";
+import { SeededRandom, seededProperty, seedList, withSeed } from "@aerodb/base";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { FRAME_HEADER_BYTES } from "../src/format/constants.js";
@@ -24,20 +24,15 @@ import {
   isFrame,
 } from "../src/index.js";
 
-const MULTIPLIER = Math.max(1, Number(process.env.AERODB_RUNS ?? "1") || 1);
-const runs = (base: number): number => base * MULTIPLIER;
-
 /** Runs a property under its named seed; a failure names the seed and the replay command. */
-async function check<Ts extends [unknown, ...unknown[]]>(
+const check = <Ts extends [unknown, ...unknown[]]>(
   name: string,
   numRuns: number,
   property: fc.IProperty<Ts>,
-): Promise<void> {
-  for (const seed of seedList(`codec-fast-paths:${name}`, 1)) {
-    process.stdout.write(`codec-fast-paths ${name}: seed ${seed}, ${runs(numRuns)} runs\n`);
-    await withSeed(seed, () => fc.assert(property, { seed, numRuns: runs(numRuns) }));
-  }
-}
+) =>
+  seededProperty(`codec-fast-paths:${name}`, numRuns, (seed, runs) =>
+    fc.assert(property, { seed, numRuns: runs }),
+  );
 
 type Crc32 = (data: Uint8Array, initial?: number) => number;
 const nativeCrc = (zlib as unknown as { crc32: Crc32 }).crc32;

@@ -11,8 +11,7 @@ export function seedList(name: string, baseRuns: number): number[] {
     if (!Number.isSafeInteger(seed)) throw new Error(`AERODB_SEED must be an integer, got '${fixed}'`);
     return [seed];
   }
-  const multiplier = Math.max(1, Number(process.env.AERODB_RUNS ?? "1") || 1);
-  const count = baseRuns * multiplier;
+  const count = baseRuns * runsMultiplier();
   const start = stableHash(name);
   return Array.from({ length: count }, (_, i) => (start + i * 7919) | 0);
 }
@@ -29,6 +28,28 @@ export async function withSeed<T>(seed: number, body: (seed: number) => Promise<
       throw err;
     }
     throw new Error(`${message}: ${String(err)}`);
+  }
+}
+
+/** AERODB_RUNS: how many times the usual amount of randomized work a test does (at least 1). */
+export function runsMultiplier(): number {
+  return Math.max(1, Number(process.env.AERODB_RUNS ?? "1") || 1);
+}
+
+/**
+ * One seeded property check: the seed from seedList(name, 1) (AERODB_SEED replays it), `baseRuns`
+ * cases scaled by AERODB_RUNS, the seed printed first; `check` runs the property with them (e.g.
+ * `fc.assert(property, { seed, numRuns })`), and a failure names the seed and the replay command.
+ */
+export async function seededProperty(
+  name: string,
+  baseRuns: number,
+  check: (seed: number, numRuns: number) => unknown,
+): Promise<void> {
+  const numRuns = baseRuns * runsMultiplier();
+  for (const seed of seedList(name, 1)) {
+    process.stdout.write(`${name}: seed ${seed}, ${numRuns} runs\n`);
+    await withSeed(seed, () => check(seed, numRuns));
   }
 }
 
