@@ -7,7 +7,7 @@ import type { QuerySource, VisibleDocument } from "../query/types.js";
 import { SchemaCatalog } from "../schema/catalog.js";
 import type { DocId, SchemaDefinition } from "../schema/types.js";
 import { SNAPSHOT_PAYLOAD_PREFIX_BYTES, type SnapshotVersion } from "../snapshot-format/format.js";
-import { type StoredVersion, VersionStore, versionPayload } from "../store/version-store.js";
+import { StoredVersion, VersionStore, versionPayload } from "../store/version-store.js";
 
 /**
  * The in-memory state the engine serves from, rebuilt at every start: the schema catalog,
@@ -49,7 +49,7 @@ export class EngineState {
     location: FrameLocation,
   ): StoredVersion {
     this.requireDeferred();
-    const version: StoredVersion = { commitId, schemaVersion, tombstone, location, indexValues: null };
+    const version = new StoredVersion(commitId, schemaVersion, tombstone, location, null);
     this.store.install(schemaId, id, version);
     return version;
   }
@@ -185,13 +185,11 @@ export class EngineState {
     location: FrameLocation,
   ): void {
     this.indexFieldsOf(schemaId, schemaVersion, commitId);
-    const previous = this.store.install(schemaId, id, {
-      commitId,
-      schemaVersion,
-      tombstone: values === null,
-      location,
-      indexValues: values,
-    });
+    const previous = this.store.install(
+      schemaId,
+      id,
+      new StoredVersion(commitId, schemaVersion, values === null, location, values),
+    );
     if (previous !== undefined) {
       if (!this.indexesDeferred && !previous.tombstone) {
         const old =

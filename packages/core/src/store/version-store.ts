@@ -6,17 +6,37 @@ import type { DocId } from "../schema/types.js";
 import { SNAPSHOT_PAYLOAD_PREFIX_BYTES } from "../snapshot-format/format.js";
 import { bodyRange, decodeVersion, type VersionRecord } from "./version-codec.js";
 
-/** One installed version: where its bytes live, never the bytes themselves. */
-export interface StoredVersion {
-  readonly commitId: number;
-  readonly schemaVersion: string;
-  readonly tombstone: boolean;
-  readonly location: FrameLocation;
-  /**
-   * The live version's index values (taken from its body when it was installed), so that
-   * replacing it needs no re-read; null for tombstones and superseded versions. Memory only.
-   */
-  indexValues: IndexedValues | null;
+/**
+ * One installed version: where its bytes live, never the bytes themselves. The version is its
+ * own frame location (one object per version instead of two: a store holds one per document).
+ */
+export class StoredVersion implements FrameLocation {
+  readonly segment: string;
+  readonly file?: string;
+  readonly offset: number;
+  readonly size: number;
+
+  constructor(
+    readonly commitId: number,
+    readonly schemaVersion: string,
+    readonly tombstone: boolean,
+    location: FrameLocation,
+    /**
+     * The live version's index values (taken from its body when it was installed), so that
+     * replacing it needs no re-read; null for tombstones and superseded versions. Memory only.
+     */
+    public indexValues: IndexedValues | null,
+  ) {
+    this.segment = location.segment;
+    if (location.file !== undefined) this.file = location.file;
+    this.offset = location.offset;
+    this.size = location.size;
+  }
+
+  /** Where the version's frame is (the version itself). */
+  get location(): FrameLocation {
+    return this;
+  }
 }
 
 /** One key's chain, as the snapshot order visits it. */
@@ -35,8 +55,11 @@ export interface KeyChain {
  * (CORE-D-1).
  */
 export class VersionStore {
-  /** schema_id -> _id -> chain. Keyed by the _id value itself: 1 and "1" are different keys. */
-  private readonly chains = new Map<string, Map<DocId, StoredVersion[]>>();
+  /**
+   * schema_id -> _id -> the key's version, or its chain in commit order once it has several
+   * (most keys have one: no array for them). Keyed by the _id value itself: 1 and "1" differ.
+   */
+  private readonly chains = new Map<string, Map<DocId, StoredVersion | StoredVersion[]>>();
   private versions = 0;
   private live = 0;
 
@@ -49,19 +72,17 @@ export class VersionStore {
       bySchema = new Map();
       this.chains.set(schemaId, bySchema);
     }
-    let chain = bySchema.get(id);
-    if (!chain) {
-      chain = [];
-      bySchema.set(id, chain);
-    }
-    const previous = chain[chain.length - 1];
+    const entry = bySchema.get(id);
+    const previous = entry === undefined ? undefined : Array.isArray(entry) ? entry[entry.length - 1] : entry;
     if (previous && previous.commitId >= version.commitId) {
       throw new AeroError("AERO_INTERNAL_INVARIANT", "A version was installed out of commit order.", {
         previous_commit_id: previous.commitId,
         commit_id: version.commitId,
       });
     }
-    chain.push(version);
+    if (entry === undefined) bySchema.set(id, version);
+    else if (Array.isArray(entry)) entry.push(version);
+    else bySchema.set(id, [entry, version]);
     this.versions++;
     const wasLive = previous !== undefined && !previous.tombstone;
     if (wasLive && version.tombstone) this.live--;
@@ -71,14 +92,15 @@ export class VersionStore {
 
   /** The newest version of a key (the visible one at V in Phase 1), tombstones included. */
   latest(schemaId: string, id: DocId): StoredVersion | undefined {
-    const chain = this.chains.get(schemaId)?.get(id);
-    return chain?.[chain.length - 1];
+    const entry = this.chains.get(schemaId)?.get(id);
+    return Array.isArray(entry) ? entry[entry.length - 1] : entry;
   }
 
   /** The version visible at read view `readView`: greatest commit id <= readView. */
   visibleAt(schemaId: string, id: DocId, readView: number): StoredVersion | undefined {
-    const chain = this.chains.get(schemaId)?.get(id);
-    if (!chain) return undefined;
+    const entry = this.chains.get(schemaId)?.get(id);
+    if (entry === undefined) return undefined;
+    const chain = Array.isArray(entry) ? entry : [entry];
     for (let i = chain.length - 1; i >= 0; i--) {
       const v = chain[i] as StoredVersion;
       if (v.commitId <= readView) return v;
@@ -113,8 +135,12 @@ export class VersionStore {
   /** Every key's newest version, in no particular order (recovery's index rebuild). */
   *latestVersions(): Generator<{ schemaId: string; id: DocId; version: StoredVersion }> {
     for (const [schemaId, bySchema] of this.chains) {
-      for (const [id, chain] of bySchema) {
-        yield { schemaId, id, version: chain[chain.length - 1] as StoredVersion };
+      for (const [id, entry] of bySchema) {
+        yield {
+          schemaId,
+          id,
+          version: Array.isArray(entry) ? (entry[entry.length - 1] as StoredVersion) : entry,
+        };
       }
     }
   }
@@ -125,9 +151,10 @@ export class VersionStore {
    */
   *keysInOrder(): Generator<KeyChain> {
     for (const schemaId of [...this.chains.keys()].sort(compareCodeUnits)) {
-      const bySchema = this.chains.get(schemaId) as Map<DocId, StoredVersion[]>;
+      const bySchema = this.chains.get(schemaId) as Map<DocId, StoredVersion | StoredVersion[]>;
       for (const id of [...bySchema.keys()].sort(compareIds)) {
-        yield { schemaId, id, chain: bySchema.get(id) as StoredVersion[] };
+        const entry = bySchema.get(id) as StoredVersion | StoredVersion[];
+        yield { schemaId, id, chain: Array.isArray(entry) ? entry : [entry] };
       }
     }
   }
@@ -158,22 +185,23 @@ export class VersionStore {
   relocateToSnapshot(commitBoundary: number, file: string): { count: number; bytes: number } {
     let offset = 0;
     let count = 0;
-    for (const { chain } of this.keysInOrder()) {
-      const mutable = chain as StoredVersion[];
-      for (let i = 0; i < mutable.length; i++) {
-        const v = mutable[i] as StoredVersion;
-        if (v.commitId > commitBoundary) break;
+    for (const { schemaId, id, chain } of this.keysInOrder()) {
+      const moved = chain.map((v) => {
+        if (v.commitId > commitBoundary) return v;
         const size = snapshotFrameSize(v.location);
-        mutable[i] = {
-          commitId: v.commitId,
-          schemaVersion: v.schemaVersion,
-          tombstone: v.tombstone,
-          location: { segment: file, file, offset, size },
-          indexValues: v.indexValues,
-        };
+        const at = offset;
         offset += size;
         count++;
-      }
+        return new StoredVersion(
+          v.commitId,
+          v.schemaVersion,
+          v.tombstone,
+          { segment: file, file, offset: at, size },
+          v.indexValues,
+        );
+      });
+      const bySchema = this.chains.get(schemaId) as Map<DocId, StoredVersion | StoredVersion[]>;
+      bySchema.set(id, moved.length === 1 ? (moved[0] as StoredVersion) : moved);
     }
     return { count, bytes: offset };
   }
