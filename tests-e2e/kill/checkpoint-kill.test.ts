@@ -9,6 +9,7 @@ import {
   runAerodb,
   tempDir,
 } from "./harness.js";
+import { nRequests, nSchema, requestLines } from "./requests.js";
 
 // Real SIGKILL of a running `aerodb start` in the middle of a checkpoint (core.md §10, §13
 // scenario 31, issue 4): AERODB_CRASH_POINT kills the server at each step of the checkpoint.
@@ -16,21 +17,9 @@ import {
 // the old checkpoint when the kill came before the marker was durable and from the new one
 // after, and a further checkpoint and restart must give the same data.
 
-const SCHEMA = {
-  format_version: 1,
-  schema_id: "ck",
-  schema_version: "v1",
-  fields: { _id: { type: "string", required: true }, n: { type: "int", required: true } },
-  indexes: ["n"],
-};
-const insert = (id: string, n: number) => ({
-  op: "insert",
-  schema_id: "ck",
-  schema_version: "v1",
-  document: { _id: id, n },
-});
-const byN = { op: "query", schema_id: "ck", schema_version: "v1", filter: { n: { $gte: 0 } }, limit: 1000 };
-const lines = (requests: readonly object[]) => `${requests.map((r) => JSON.stringify(r)).join("\n")}\n`;
+const SCHEMA = nSchema("ck");
+const { insert, all: byN } = nRequests("ck");
+const lines = requestLines;
 
 /** Where each point lies relative to the durable marker (checkpoint.json). */
 const POINTS: ReadonlyArray<{ point: string; markerDurable: boolean }> = [

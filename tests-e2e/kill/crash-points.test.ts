@@ -15,6 +15,7 @@ import {
   snapshotTree,
   tempDir,
 } from "./harness.js";
+import { nRequests, nSchema } from "./requests.js";
 
 // core.md §12 (AERODB_CRASH_POINT), scenario 38 (kill after the WAL fsync, after the storage
 // write, mid index update -> present; before the fsync -> absent or complete), scenario 39
@@ -30,13 +31,7 @@ import {
 // that registers a schema and inserts two documents into a fresh database; by default a
 // fixed selection of them runs (AERODB_CRASH_POINTS=all discovers and runs every one).
 
-const SCHEMA = {
-  format_version: 1,
-  schema_id: "cp",
-  schema_version: "v1",
-  fields: { _id: { type: "string", required: true }, n: { type: "int", required: true } },
-  indexes: ["n"],
-};
+const SCHEMA = nSchema("cp");
 const SCHEMA_V2 = {
   ...SCHEMA,
   schema_version: "v2",
@@ -45,26 +40,7 @@ const SCHEMA_V2 = {
 const BASELINE = ["base-0", "base-1", "base-2"];
 
 const doc = (id: string, n: number) => ({ _id: id, n });
-const insert = (id: string, n: number, version = "v1") => ({
-  op: "insert",
-  schema_id: "cp",
-  schema_version: version,
-  document: doc(id, n),
-});
-const byId = (id: string, version = "v1") => ({
-  op: "query",
-  schema_id: "cp",
-  schema_version: version,
-  filter: { _id: id },
-  limit: 1,
-});
-const allDocs = {
-  op: "query",
-  schema_id: "cp",
-  schema_version: "v1",
-  filter: { n: { $gte: 0 } },
-  limit: 1000,
-};
+const { insert, byId, all: allDocs } = nRequests("cp");
 const ack = (commitId: number) => `{"commit_id":${commitId},"data":[],"status":"ok"}`;
 
 let cwd: string;

@@ -13,6 +13,7 @@ import {
   snapshotTree,
   tempDir,
 } from "./harness.js";
+import { nRequests, nSchema } from "./requests.js";
 
 // Real SIGKILL during `aerodb restore` and `aerodb backup` (core.md §11, §12; scenario 37):
 // AERODB_CRASH_POINT kills the process at a semantic point of the restore
@@ -26,33 +27,8 @@ import {
 // By default the semantic points and a fixed selection of file-system points run;
 // AERODB_CRASH_POINTS=all discovers and runs every file-system point of the restore.
 
-const SCHEMA = {
-  format_version: 1,
-  schema_id: "cp",
-  schema_version: "v1",
-  fields: { _id: { type: "string", required: true }, n: { type: "int", required: true } },
-  indexes: ["n"],
-};
-const insert = (id: string, n: number) => ({
-  op: "insert",
-  schema_id: "cp",
-  schema_version: "v1",
-  document: { _id: id, n },
-});
-const update = (id: string, n: number) => ({ ...insert(id, n), op: "update" });
-const remove = (id: string) => ({
-  op: "delete",
-  schema_id: "cp",
-  schema_version: "v1",
-  document: { _id: id },
-});
-const ALL_ROWS = {
-  op: "query",
-  schema_id: "cp",
-  schema_version: "v1",
-  filter: { n: { $gte: 0 } },
-  limit: 1000,
-};
+const SCHEMA = nSchema("cp");
+const { insert, update, remove, all: ALL_ROWS } = nRequests("cp");
 
 const ALL_POINTS = process.env.AERODB_CRASH_POINTS === "all";
 
