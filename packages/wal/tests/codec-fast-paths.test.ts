@@ -1,7 +1,9 @@
 // The WAL codecs' fast paths: crc32 uses a JavaScript table below 64 bytes and zlib.crc32
 // above; decodeFrame, decodeBegin and decodeCommit read u32/u64 fields with byte arithmetic
-// instead of a DataView and a BigInt. Each must give exactly what the straightforward
-// version gives, for every length, every offset and the whole safe-integer range.
+// instead of a DataView and a BigInt; the WAL scan reads frames, BEGIN and COMMIT in place
+// (decodeFrameAt, beginCommitIdAt, commitIdAt) without allocating. Each must give exactly what
+// the straightforward version gives, for every length, every offset and the whole safe-integer
+// range.
 //
 // Replay one property: AERODB_SEED=<n> npx vitest run tests/codec-fast-paths.test.ts
 // More cases: AERODB_RUNS=<k> multiplies every property's runs.
@@ -10,6 +12,8 @@ import { SeededRandom, seededProperty, seedList, withSeed } from "@aerodb/base";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { FRAME_HEADER_BYTES } from "../src/format/constants.js";
+import { decodeFrameAt, newFrameCursor } from "../src/format/frame.js";
+import { beginCommitIdAt, beginRecordCountAt, commitIdAt } from "../src/format/unit-records.js";
 import {
   crc32,
   type DecodedFrame,
@@ -351,5 +355,63 @@ describe("BEGIN and COMMIT payloads round-trip commit ids and record counts", ()
       if (length !== 12) expect(decodeBegin(new Uint8Array(length))).toBeNull();
     }
     for (const length of [0, 7, 9, 12]) expect(decodeCommit(new Uint8Array(length))).toBeNull();
+  });
+});
+
+describe("in-place decoding (the WAL scan): the same fields as decodeFrame, decodeBegin and decodeCommit", () => {
+  it("decodeFrameAt gives decodeFrame's fields with the payload as a range, at any offset", async () => {
+    await check(
+      "frame-at",
+      1500,
+      fc.property(
+        fc.constantFrom(FrameKind.BEGIN, FrameKind.VERSION, FrameKind.SCHEMA, FrameKind.COMMIT, FrameKind.GC),
+        fc.integer({ min: 0, max: 2 ** 40 }),
+        fc.uint8Array({ maxLength: 300 }),
+        fc.integer({ min: 0, max: 9 }),
+        fc.boolean(),
+        (kind, lsn, payload, pad, damage) => {
+          const frame = encodeFrame(kind, lsn, payload);
+          const buf = new Uint8Array(pad + frame.length + 3).fill(0x5a);
+          buf.set(frame, pad);
+          if (damage) buf[pad + FRAME_HEADER_BYTES + (payload.length >> 1)] ^= 0x10;
+          const cursor = newFrameCursor();
+          const defect = decodeFrameAt(buf, pad, cursor);
+          const reference = decodeFrame(buf, pad);
+          if (!isFrame(reference)) {
+            expect(defect).toBe(reference);
+            return;
+          }
+          expect(defect).toBeNull();
+          expect({
+            kind: cursor.kind,
+            lsn: cursor.lsn,
+            crc: cursor.crc,
+            size: cursor.size,
+            payload: Array.from(
+              buf.subarray(cursor.payloadStart, cursor.payloadStart + cursor.payloadLength),
+            ),
+          }).toEqual({ ...reference, payload: Array.from(reference.payload) });
+          expect(cursor.payloadStart).toBe(pad + FRAME_HEADER_BYTES);
+        },
+      ),
+    );
+  });
+
+  it("BEGIN and COMMIT fields read in place equal the payload decoders; a COMMIT of another length is null", async () => {
+    await check(
+      "unit-at",
+      1500,
+      fc.property(safeNat, u32Arb, fc.integer({ min: 0, max: 9 }), (commitId, recordCount, pad) => {
+        const begin = encodeBegin(commitId, recordCount);
+        const commit = encodeCommit(commitId);
+        const buf = new Uint8Array(pad + begin.length + commit.length).fill(0xc3);
+        buf.set(begin, pad);
+        buf.set(commit, pad + begin.length);
+        expect(beginCommitIdAt(buf, pad)).toBe(decodeBegin(begin)?.commitId);
+        expect(beginRecordCountAt(buf, pad)).toBe(decodeBegin(begin)?.recordCount);
+        expect(commitIdAt(buf, pad + begin.length, commit.length)).toBe(decodeCommit(commit));
+        for (const length of [0, 7, 9, 12]) expect(commitIdAt(buf, pad, length)).toBeNull();
+      }),
+    );
   });
 });

@@ -46,10 +46,35 @@ export function writeFrameInto(
 }
 
 /**
- * Decodes and verifies the frame at `offset`; a defect names why the bytes are no frame. The
- * frame's own CRC is checked unless `verifyCrc` is false (see below).
+ * A frame's fields as decodeFrameAt leaves them: the payload as a range of the buffer, so that
+ * a scan over every frame of the log allocates nothing for the frames it only checks.
  */
-export function decodeFrame(buf: Uint8Array, offset: number, verifyCrc = true): DecodedFrame | FrameDefect {
+export interface FrameCursor {
+  kind: FrameKind;
+  lsn: number;
+  crc: number;
+  /** Total bytes of the frame, header and trailer included. */
+  size: number;
+  /** Where the payload starts in the buffer, and its length. */
+  payloadStart: number;
+  payloadLength: number;
+}
+
+export function newFrameCursor(): FrameCursor {
+  return { kind: 0 as FrameKind, lsn: 0, crc: 0, size: 0, payloadStart: 0, payloadLength: 0 };
+}
+
+/**
+ * Decodes and verifies the frame at `offset` into `out`; returns null, or the defect that says
+ * why the bytes are no frame (then `out` is unspecified). The frame's own CRC is checked unless
+ * `verifyCrc` is false (see below).
+ */
+export function decodeFrameAt(
+  buf: Uint8Array,
+  offset: number,
+  out: FrameCursor,
+  verifyCrc = true,
+): FrameDefect | null {
   // Plain byte arithmetic instead of a DataView and a BigInt per frame: recovery decodes every
   // frame of the log and each point read decodes one, so this is the hottest decoder there is.
   if (buf.length - offset < FRAME_OVERHEAD) return "short";
@@ -63,13 +88,29 @@ export function decodeFrame(buf: Uint8Array, offset: number, verifyCrc = true): 
   // verifyCrc false: the caller verified a checksum covering these bytes already (a snapshot
   // file whose whole-file CRC matched its manifest).
   if (verifyCrc && crc32(buf, offset, offset + crcAt) !== crc) return "crc";
-  const lsn = readU64LE(buf, offset + 5);
+  out.kind = kind;
+  out.lsn = readU64LE(buf, offset + 5);
+  out.crc = crc;
+  out.size = length + FRAME_OVERHEAD;
+  out.payloadStart = offset + FRAME_HEADER_BYTES;
+  out.payloadLength = length;
+  return null;
+}
+
+/**
+ * Decodes and verifies the frame at `offset`; a defect names why the bytes are no frame. The
+ * frame's own CRC is checked unless `verifyCrc` is false (see decodeFrameAt).
+ */
+export function decodeFrame(buf: Uint8Array, offset: number, verifyCrc = true): DecodedFrame | FrameDefect {
+  const at = newFrameCursor();
+  const defect = decodeFrameAt(buf, offset, at, verifyCrc);
+  if (defect !== null) return defect;
   return {
-    kind,
-    lsn,
-    payload: buf.subarray(offset + FRAME_HEADER_BYTES, offset + crcAt),
-    crc,
-    size: length + FRAME_OVERHEAD,
+    kind: at.kind,
+    lsn: at.lsn,
+    payload: buf.subarray(at.payloadStart, at.payloadStart + at.payloadLength),
+    crc: at.crc,
+    size: at.size,
   };
 }
 

@@ -1,10 +1,24 @@
 import * as posixPath from "node:path/posix";
 import { AeroError, type FileSystem, isFsError } from "@aerodb/base";
-import { FRAME_KIND_NAMES, FrameKind, MAX_UNIT_RECORDS, SEGMENT_HEADER_BYTES } from "../format/constants.js";
+import {
+  BEGIN_PAYLOAD_BYTES,
+  FRAME_KIND_NAMES,
+  FrameKind,
+  MAX_UNIT_RECORDS,
+  SEGMENT_HEADER_BYTES,
+} from "../format/constants.js";
 import { crc32 } from "../format/crc.js";
-import { type DecodedFrame, decodeFrame, type FrameDefect, isFrame } from "../format/frame.js";
+import {
+  type DecodedFrame,
+  decodeFrame,
+  decodeFrameAt,
+  type FrameCursor,
+  type FrameDefect,
+  isFrame,
+  newFrameCursor,
+} from "../format/frame.js";
 import { decodeSegmentHeader, parseSegmentFileName } from "../format/segment-header.js";
-import { decodeBegin, decodeCommit } from "../format/unit-records.js";
+import { beginCommitIdAt, beginRecordCountAt, commitIdAt, decodeCommit } from "../format/unit-records.js";
 import type {
   ScannedGc,
   ScannedRecord,
@@ -130,6 +144,7 @@ class ScanState {
 
   /** One past the last non-zero byte of the segment being scanned. */
   private dataEnd = 0;
+  private readonly cursor = newFrameCursor();
 
   scanSegment(name: string, nameLsn: number, bytes: Uint8Array, isLast: boolean, databaseId: string): void {
     this.dataEnd = nonZeroEnd(bytes);
@@ -168,16 +183,23 @@ class ScanState {
     let off = SEGMENT_HEADER_BYTES;
     let open: OpenUnit | null = null;
     let lastUnitEnd = off;
+    // One cursor for every frame of the segment: the scan allocates only for what it hands on
+    // (records and GC payloads), not for the BEGIN and COMMIT frames it merely checks.
+    const f = this.cursor;
     while (off < bytes.length) {
-      const frame = decodeFrame(bytes, off);
-      if (!isFrame(frame)) {
+      const defect = decodeFrameAt(bytes, off, f);
+      if (defect !== null) {
         // Zeros to the end of the file are preallocated padding, not damage: the log of this
         // segment ends here (an open unit before them is handled as any unit cut short).
         if (this.dataEnd <= off) break;
-        this.damage(name, bytes, off, frame, isLast, open);
+        this.damage(name, bytes, off, defect, isLast, open);
         if (this.tornTail) return;
+        // damage() only returns after cutting the torn tail; anything else threw.
+        throw new AeroError("AERO_INTERNAL_INVARIANT", "The WAL scan went on past damage.", {
+          segment: name,
+          offset: off,
+        });
       }
-      const f = frame as DecodedFrame;
       const expectedLsn = this.lastLsn + 1;
       if (f.lsn !== expectedLsn) {
         throw new AeroError("AERO_WAL_CORRUPTION", `WAL LSN gap in ${name} at offset ${off}.`, {
@@ -188,18 +210,19 @@ class ScanState {
           found_lsn: f.lsn,
         });
       }
-      const location = { segment: name, offset: off, size: f.size };
       switch (f.kind) {
         case FrameKind.BEGIN: {
           if (open) throw corruption(name, off, "BEGIN inside an open unit");
-          const begin = decodeBegin(f.payload);
-          if (!begin || begin.recordCount < 1 || begin.recordCount > MAX_UNIT_RECORDS) {
+          if (f.payloadLength !== BEGIN_PAYLOAD_BYTES) throw corruption(name, off, "malformed BEGIN payload");
+          const commitId = beginCommitIdAt(bytes, f.payloadStart);
+          const recordCount = beginRecordCountAt(bytes, f.payloadStart);
+          if (recordCount < 1 || recordCount > MAX_UNIT_RECORDS) {
             throw corruption(name, off, "malformed BEGIN payload");
           }
-          this.checkCommitId(name, off, begin.commitId);
+          this.checkCommitId(name, off, commitId);
           open = {
-            commitId: begin.commitId,
-            recordCount: begin.recordCount,
+            commitId,
+            recordCount,
             beginLsn: f.lsn,
             startOffset: off,
             prevFrameCrc: this.lastFrameCrc,
@@ -212,12 +235,17 @@ class ScanState {
           if (!open) throw corruption(name, off, `${FRAME_KIND_NAMES[f.kind]} outside a unit`);
           if (open.records.length >= open.recordCount)
             throw corruption(name, off, "more records than BEGIN declared");
-          open.records.push({ lsn: f.lsn, kind: f.kind, payload: f.payload, location });
+          open.records.push({
+            lsn: f.lsn,
+            kind: f.kind,
+            payload: payloadOf(bytes, f),
+            location: { segment: name, offset: off, size: f.size },
+          });
           break;
         }
         case FrameKind.COMMIT: {
           if (!open) throw corruption(name, off, "COMMIT outside a unit");
-          const commitId = decodeCommit(f.payload);
+          const commitId = commitIdAt(bytes, f.payloadStart, f.payloadLength);
           if (commitId !== open.commitId) throw corruption(name, off, "COMMIT id differs from its BEGIN");
           if (open.records.length !== open.recordCount) {
             throw new AeroError("AERO_WAL_UNIT_INCOMPLETE", `Commit ${commitId} in ${name} lacks records.`, {
@@ -237,7 +265,13 @@ class ScanState {
           if (open) throw corruption(name, off, "GC inside a unit");
           this.acceptFrame(f);
           this.unitsRead++;
-          if (f.lsn > this.base.lsn) this.options.onGc?.({ lsn: f.lsn, payload: f.payload, location });
+          if (f.lsn > this.base.lsn) {
+            this.options.onGc?.({
+              lsn: f.lsn,
+              payload: payloadOf(bytes, f),
+              location: { segment: name, offset: off, size: f.size },
+            });
+          }
           lastUnitEnd = off + f.size;
           break;
         }
@@ -257,13 +291,13 @@ class ScanState {
     this.tailOffset = lastUnitEnd;
   }
 
-  private acceptFrame(f: DecodedFrame): void {
+  private acceptFrame(f: FrameCursor): void {
     this.lastLsn = f.lsn;
     this.lastFrameCrc = f.crc;
     this.recordsVerified++;
   }
 
-  private closeUnit(open: OpenUnit, commit: DecodedFrame, segment: string): void {
+  private closeUnit(open: OpenUnit, commit: FrameCursor, segment: string): void {
     this.acceptFrame(commit);
     this.lastCommitId = open.commitId;
     this.unitsRead++;
@@ -446,6 +480,11 @@ function nonZeroEnd(bytes: Uint8Array): number {
   let end = bytes.length;
   while (end > 0 && bytes[end - 1] === 0) end--;
   return end;
+}
+
+/** A view of the frame's payload in the segment bytes (no copy). */
+function payloadOf(bytes: Uint8Array, f: FrameCursor): Uint8Array {
+  return bytes.subarray(f.payloadStart, f.payloadStart + f.payloadLength);
 }
 
 function hasValidFrameFrom(bytes: Uint8Array, from: number): boolean {
