@@ -47,7 +47,8 @@ export const RESTART_TARGET = 0.2;
 export const MODES = {
   full: {
     runs: 3,
-    seqCommits: 3000,
+    seqCommits: 10000,
+    seqWarm: 2000,
     writers: 64,
     commitsPerWriter: 200,
     docs: 200_000,
@@ -62,6 +63,7 @@ export const MODES = {
   quick: {
     runs: 3,
     seqCommits: 600,
+    seqWarm: 120,
     writers: 64,
     commitsPerWriter: 40,
     docs: 20_000,
@@ -76,6 +78,7 @@ export const MODES = {
   tiny: {
     runs: 1,
     seqCommits: 30,
+    seqWarm: 6,
     writers: 64,
     commitsPerWriter: 2,
     docs: 600,
