@@ -29,6 +29,7 @@ export {
 } from "./fs/sim-fs.js";
 export type { FileHandle, FileStat, FileSystem, FsError, OpenMode, OpenOptions } from "./fs/types.js";
 export { isFsError } from "./fs/types.js";
+export { guardProgress, NO_PROGRESS, type ProgressSink } from "./progress/progress-sink.js";
 export { SeededRandom } from "./random/seeded-random.js";
 export { CrashPointFileSystem, crashPoint, crashPointArmed } from "./testing/crash-points.js";
 export { runsMultiplier, seededProperty, seedList, withSeed } from "./testing/seeds.js";

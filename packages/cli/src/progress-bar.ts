@@ -10,11 +10,13 @@ const PHASE_LABELS: Readonly<Record<string, string>> = {
   verify: "verify ",
   check: "check  ",
   extract: "restore",
+  load: "load   ",
+  replay: "replay ",
 };
 
 /**
- * The progress bar of `backup`, `restore` and `verify` (core.md §12 is silent; issue 4 asks
- * for it): drawn with cli-progress on stderr, and only when stderr is a terminal and the
+ * The progress bar of recovery (every command that opens the database), `backup`, `restore`
+ * and `verify` (core.md §12 is silent; the project's standards ask for it): drawn with cli-progress on stderr, and only when stderr is a terminal and the
  * phase has at least `minBytes` to go. Anywhere else — a pipe, a file, a test harness
  * reading the structured log lines — nothing at all is written, so stderr stays one
  * canonical JSON log line per line. Returns undefined when no bar can ever be drawn.

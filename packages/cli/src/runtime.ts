@@ -3,6 +3,7 @@ import type { AeroConfig, Database } from "@aerodb/core";
 import { open } from "@aerodb/snapshot";
 import { loadConfig } from "./config-loading.js";
 import { type CliIo, log } from "./output.js";
+import { stderrProgress } from "./progress-bar.js";
 
 /**
  * The file system every command uses: the real one, wrapped in CrashPointFileSystem when
@@ -24,9 +25,13 @@ export function commandConfig(io: CliIo, values: CommonValues): Promise<AeroConf
   return loadConfig({ configFile: values.config, dataDir: values.data, cwd: io.cwd });
 }
 
-/** Opens the database (lock, recovery) and logs the recovery report on stderr. */
+/**
+ * Opens the database (lock, recovery) and logs the recovery report on stderr. On a terminal,
+ * recovery draws a progress bar on stderr (snapshot load, WAL replay) for large databases.
+ */
 export async function openDatabase(io: CliIo, config: AeroConfig, fs: FileSystem): Promise<Database> {
-  const db = await open(config, { fs, cwd: io.cwd });
+  const progress = stderrProgress(io.stderr);
+  const db = await open(config, { fs, cwd: io.cwd, ...(progress ? { progress } : {}) });
   await log(io, "info", "RECOVERY_COMPLETE", { report: db.recoveryReport() });
   return db;
 }

@@ -232,6 +232,30 @@ describe("the progress bar", () => {
     expect(piped.lines).toHaveLength(1);
   });
 
+  it("recovery on a terminal: a replay bar (WAL), and after a checkpoint a load bar (snapshot)", async () => {
+    const { cwd } = await large();
+    const underPty = (args: string[]) =>
+      new Promise<string | null>((resolve) => {
+        const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(" ");
+        execFile("script", ["-qec", command, "/dev/null"], { cwd, encoding: "utf8" }, (err, stdout) => {
+          resolve(err && (err as { code?: unknown }).code === "ENOENT" ? null : stdout);
+        });
+      });
+    const replayed = await underPty(["stats", "--data", "db"]);
+    if (replayed === null) return; // no script(1) here
+    expect(replayed).toMatch(/replay +\|#+\| 100% /);
+    expect(replayed).not.toMatch(/load +\|/);
+    expect(replayed).toContain('"status":"ok"');
+    // Off a terminal the same command writes log lines only.
+    const piped = await runAerodb(["stats", "--data", "db"], { cwd });
+    expect(piped.code).toBe(0);
+    expectOnlyLogs(piped.stderr);
+    expect((await runAerodb(["checkpoint", "--data", "db"], { cwd })).code).toBe(0);
+    const loaded = (await underPty(["stats", "--data", "db"])) ?? "";
+    expect(loaded).toMatch(/load +\|#+\| 100% /);
+    expect(loaded).toContain('"status":"ok"');
+  });
+
   it("stderrProgress: a TTY stream gets a bar per phase above the threshold, anything else nothing", async () => {
     const chunks: string[] = [];
     const tty = Object.assign(

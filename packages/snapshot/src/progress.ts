@@ -1,44 +1,8 @@
 import type { FileHandle, FileSystem, OpenMode, OpenOptions } from "@aerodb/base";
 
-/**
- * Progress of a long offline operation (backup, restore, verify), in bytes. The library
- * only reports; the CLI decides whether to draw a bar (stderr is a TTY) or nothing. A
- * sink never influences the operation: its calls return nothing the caller uses, and a
- * throwing sink is ignored (see `guardProgress`).
- */
-export interface ProgressSink {
-  /** A phase starts ("verify", "extract", "archive", ...) with `totalBytes` to go. */
-  start(phase: string, totalBytes: number): void;
-  /** `bytes` more of the current phase are done. */
-  advance(bytes: number): void;
-  /** The operation ended (successfully or not); nothing more is reported. */
-  stop(): void;
-}
-
-export const NO_PROGRESS: ProgressSink = {
-  start: () => undefined,
-  advance: () => undefined,
-  stop: () => undefined,
-};
-
-/** Wraps a sink so that its failures cannot change the operation's result. */
-export function guardProgress(sink: ProgressSink | undefined): ProgressSink {
-  if (sink === undefined) return NO_PROGRESS;
-  const safely =
-    <A extends unknown[]>(fn: (...args: A) => void) =>
-    (...args: A) => {
-      try {
-        fn(...args);
-      } catch {
-        // a progress display is never allowed to fail the work it displays
-      }
-    };
-  return {
-    start: safely((phase: string, total: number) => sink.start(phase, total)),
-    advance: safely((bytes: number) => sink.advance(bytes)),
-    stop: safely(() => sink.stop()),
-  };
-}
+// The sink and its guard live in @aerodb/base (recovery in core reports through them too);
+// re-exported here, where backup, restore and verify have always imported them from.
+export { guardProgress, NO_PROGRESS, type ProgressSink } from "@aerodb/base";
 
 /**
  * A read-only pass-through file system that reports every byte read to a sink: verify

@@ -41,7 +41,7 @@ export type {
   WalBoundary,
   WalScanResult,
 } from "./reader/scan-types.js";
-export { type ScanOptions, scanWal } from "./reader/scan-wal.js";
+export { PROGRESS_STEP_BYTES, type ScanOptions, scanWal } from "./reader/scan-wal.js";
 export { BASELINE_FLUSH_POLICY, type FlushPolicy } from "./writer/flush-policy.js";
 export {
   type AppendedRecord,

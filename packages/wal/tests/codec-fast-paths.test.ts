@@ -373,7 +373,8 @@ describe("in-place decoding (the WAL scan): the same fields as decodeFrame, deco
           const frame = encodeFrame(kind, lsn, payload);
           const buf = new Uint8Array(pad + frame.length + 3).fill(0x5a);
           buf.set(frame, pad);
-          if (damage) buf[pad + FRAME_HEADER_BYTES + (payload.length >> 1)] ^= 0x10;
+          const at = pad + FRAME_HEADER_BYTES + (payload.length >> 1);
+          if (damage) buf[at] = (buf[at] as number) ^ 0x10;
           const cursor = newFrameCursor();
           const defect = decodeFrameAt(buf, pad, cursor);
           const reference = decodeFrame(buf, pad);

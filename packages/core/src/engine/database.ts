@@ -1,5 +1,12 @@
 import * as posixPath from "node:path/posix";
-import { AeroError, crashPoint, type FileSystem, isAeroError, NodeFileSystem } from "@aerodb/base";
+import {
+  AeroError,
+  crashPoint,
+  type FileSystem,
+  isAeroError,
+  NodeFileSystem,
+  type ProgressSink,
+} from "@aerodb/base";
 import {
   type FlushPolicy,
   FrameKind,
@@ -61,6 +68,11 @@ export interface OpenOptions {
    * without a provider db.checkpoint() and db.backup() fail.
    */
   readonly maintenance?: MaintenanceProvider;
+  /**
+   * Told recovery's progress in bytes (phases "load" and "replay"), for a progress display;
+   * stopped before open() settles. Never changes what recovery does.
+   */
+  readonly progress?: ProgressSink;
 }
 
 export interface WriteRequest {
@@ -171,6 +183,7 @@ export async function open(configInput: unknown, options: OpenOptions = {}): Pro
       cleanShutdownFlag: state.clean_shutdown,
       staleLock: lock.stale,
       ...(options.flushPolicy ? { flushPolicy: options.flushPolicy } : {}),
+      ...(options.progress ? { progress: options.progress } : {}),
     });
     try {
       await writeState(fs, layout.state, { persisted, clean_shutdown: false });

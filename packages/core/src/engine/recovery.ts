@@ -1,5 +1,12 @@
 import * as posixPath from "node:path/posix";
-import { AeroError, crashPoint, type FileSystem, isAeroError } from "@aerodb/base";
+import {
+  AeroError,
+  crashPoint,
+  type FileSystem,
+  guardProgress,
+  isAeroError,
+  type ProgressSink,
+} from "@aerodb/base";
 import {
   type FlushPolicy,
   FrameKind,
@@ -53,6 +60,11 @@ export interface RecoveryInput {
   readonly cleanShutdownFlag: boolean;
   readonly staleLock: boolean;
   readonly flushPolicy?: FlushPolicy;
+  /**
+   * Told recovery's progress in bytes: phase "load" (the checkpoint snapshot's versions file)
+   * then phase "replay" (the WAL segments); stopped when recovery ends, however it ends.
+   */
+  readonly progress?: ProgressSink;
 }
 
 export interface Recovered {
@@ -84,6 +96,7 @@ export async function recover(input: RecoveryInput): Promise<Recovered> {
   const replayedSchemaCommits = new Map<string, number>();
   let versionsVerified = 0;
   let openedWriter: WalWriter | null = null;
+  const progress = guardProgress(input.progress);
   try {
     const marker = await readCheckpointMarker(fs, layout.checkpoint);
     if (marker !== null) {
@@ -105,6 +118,7 @@ export async function recover(input: RecoveryInput): Promise<Recovered> {
     const { writer, scan } = await openWal(fs, layout.wal, {
       ...walOptions,
       ...(base ? { base } : {}),
+      progress,
       onUnit: (unit) => {
         applyUnit(state, unit, replayedSchemaCommits);
         versionsVerified += unit.records.filter((r) => r.kind === FrameKind.VERSION).length;
@@ -128,6 +142,7 @@ export async function recover(input: RecoveryInput): Promise<Recovered> {
     });
     phase = "verify";
     verify(state, scan);
+    progress.stop();
     return {
       state,
       writer,
@@ -136,6 +151,7 @@ export async function recover(input: RecoveryInput): Promise<Recovered> {
       checkpoint: marker,
     };
   } catch (err) {
+    progress.stop();
     await openedWriter?.close().catch(() => undefined);
     await reader.closeAll();
     if (isAeroError(err) && err.severity === "FATAL") {
@@ -210,6 +226,7 @@ async function loadSnapshot(
     marker,
     locationFile: file,
     wholeFileCrcFirst: true,
+    progress: guardProgress(input.progress),
     onSchema: (def) => {
       state.schemas.add(def);
       state.indexes.ensure(def);

@@ -1,5 +1,13 @@
 import * as posixPath from "node:path/posix";
-import { AeroError, type FileHandle, type FileSystem, isAeroError, readFileIfExists } from "@aerodb/base";
+import {
+  AeroError,
+  type FileHandle,
+  type FileSystem,
+  guardProgress,
+  isAeroError,
+  type ProgressSink,
+  readFileIfExists,
+} from "@aerodb/base";
 import {
   crc32,
   type DecodedFrame,
@@ -9,6 +17,7 @@ import {
   type FrameLocation,
   isFrame,
   MAX_FRAME_PAYLOAD,
+  PROGRESS_STEP_BYTES,
   readU64LE,
 } from "@aerodb/wal";
 import { schemaFileBytes } from "../engine/schema-files.js";
@@ -62,6 +71,12 @@ export interface ReadSnapshotOptions {
   readonly wholeFileCrcFirst?: boolean;
   /** Parse every document body (offline verify); recovery parses only what it indexes. */
   readonly checkBodies?: boolean;
+  /**
+   * Told the versions file's progress as phase "load": its size (twice with wholeFileCrcFirst,
+   * which reads it twice) first, then the bytes done, at least every PROGRESS_STEP_BYTES.
+   * Not stopped here: the caller owns the sink.
+   */
+  readonly progress?: ProgressSink;
   /** Receives each schema, sorted by (schema_id, schema_version), before any version. */
   readonly onSchema?: (def: SchemaDefinition) => void;
   /** Receives each version in snapshot order (key, then commit id). */
@@ -317,7 +332,12 @@ async function readVersionsFile(
     // chunk): when it holds, every frame's bytes are the ones written, and the decoding pass
     // skips the per-frame CRCs, which cost more than the rest of the load. When it does not,
     // the per-frame CRCs locate the damage (and the whole-file CRC is still checked at the end).
-    const trusted = options.wholeFileCrcFirst === true && (await fileCrc(handle, entry.size)) === entry.crc32;
+    const progress = guardProgress(options.progress);
+    const passes = options.wholeFileCrcFirst === true ? 2 : 1;
+    progress.start("load", entry.size * passes);
+    const trusted =
+      options.wholeFileCrcFirst === true &&
+      (await fileCrc(handle, entry.size, (n) => progress.advance(n))) === entry.crc32;
     const input = new ChunkedInput(handle, entry.size, !trusted);
     let count = 0;
     let previous: { schemaId: string; id: DocId; commitId: number; lsn: number } | null = null;
@@ -326,8 +346,13 @@ async function readVersionsFile(
     let offset = 0;
     const bad = (reason: string, extra: Record<string, unknown> = {}) =>
       snapshotCorruption(id, SNAPSHOT_VERSIONS_FILE, reason, { offset, ...extra });
+    let reported = 0;
     while (!input.atEnd) {
       offset = input.position;
+      if (offset - reported >= PROGRESS_STEP_BYTES) {
+        progress.advance(offset - reported);
+        reported = offset;
+      }
       const frame = await input.nextFrame();
       if (!isFrame(frame)) throw bad(frame);
       if (frame.kind !== FrameKind.VERSION) throw bad("kind");
@@ -379,6 +404,7 @@ async function readVersionsFile(
       });
       count++;
     }
+    progress.advance(input.position - reported);
     checkSizeAndCrc(id, entry, input.position, input.crc);
     if (count !== manifest.version_count) {
       throw snapshotCorruption(id, SNAPSHOT_VERSIONS_FILE, "count", {
@@ -392,7 +418,7 @@ async function readVersionsFile(
 }
 
 /** The CRC-32 of the file's first `size` bytes, or -1 when fewer can be read. */
-async function fileCrc(handle: FileHandle, size: number): Promise<number> {
+async function fileCrc(handle: FileHandle, size: number, onBytes: (n: number) => void): Promise<number> {
   const buf = new Uint8Array(Math.max(1, Math.min(CHUNK_BYTES, size)));
   let crc = 0;
   let at = 0;
@@ -401,6 +427,7 @@ async function fileCrc(handle: FileHandle, size: number): Promise<number> {
     if (n <= 0) return -1;
     crc = crc32Update(n === buf.length ? buf : buf.subarray(0, n), crc);
     at += n;
+    onBytes(n);
   }
   return crc;
 }

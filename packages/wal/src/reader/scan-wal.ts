@@ -1,5 +1,5 @@
 import * as posixPath from "node:path/posix";
-import { AeroError, type FileSystem, isFsError } from "@aerodb/base";
+import { AeroError, type FileSystem, guardProgress, isFsError, type ProgressSink } from "@aerodb/base";
 import {
   BEGIN_PAYLOAD_BYTES,
   FRAME_KIND_NAMES,
@@ -41,7 +41,16 @@ export interface ScanOptions {
   readonly onUnit?: (unit: ScannedUnit) => void;
   /** Receives every standalone GC record past the base, in log order. */
   readonly onGc?: (gc: ScannedGc) => void;
+  /**
+   * Told the scan's progress as phase "replay": the total of the segment files' sizes first,
+   * then the bytes scanned, at least every PROGRESS_STEP_BYTES and at each segment's end.
+   * Not stopped here: the caller owns the sink and stops it when its whole operation ends.
+   */
+  readonly progress?: ProgressSink;
 }
+
+/** How often a long segment scan reports progress (a segment may be 1 GiB). */
+export const PROGRESS_STEP_BYTES = 1 << 20;
 
 const EMPTY_BASE: WalBoundary = { lsn: 0, commitId: 0, frameCrc: 0 };
 
@@ -53,12 +62,19 @@ const EMPTY_BASE: WalBoundary = { lsn: 0, commitId: 0, frameCrc: 0 };
 export async function scanWal(fs: FileSystem, walDir: string, options: ScanOptions): Promise<WalScanResult> {
   const base = options.base ?? EMPTY_BASE;
   const names = await listSegments(fs, walDir);
-  const state = new ScanState(base, options);
+  const progress = guardProgress(options.progress);
+  if (options.progress !== undefined) {
+    let total = 0;
+    for (const { name } of names) total += (await fs.stat(posixPath.join(walDir, name)))?.size ?? 0;
+    progress.start("replay", total);
+  }
+  const state = new ScanState(base, options, progress);
   for (let i = 0; i < names.length; i++) {
     const { name, firstLsn } = names[i] as { name: string; firstLsn: number };
     const bytes = await readSegment(fs, walDir, name);
     const isLast = i === names.length - 1;
     state.scanSegment(name, firstLsn, bytes, isLast, options.databaseId);
+    state.reportRest(bytes.length);
     if (state.tornTail) break;
   }
   return state.result();
@@ -135,6 +151,7 @@ class ScanState {
   constructor(
     private readonly base: WalBoundary,
     private readonly options: ScanOptions,
+    private readonly progress: ProgressSink,
   ) {
     this.lastLsn = base.lsn;
     this.lastFrameCrc = base.frameCrc;
@@ -145,6 +162,14 @@ class ScanState {
   /** One past the last non-zero byte of the segment being scanned. */
   private dataEnd = 0;
   private readonly cursor = newFrameCursor();
+  /** Bytes of the current segment already reported to the progress sink. */
+  private reported = 0;
+
+  /** Reports the rest of a scanned segment (all of it, however its scan ended). */
+  reportRest(segmentBytes: number): void {
+    if (segmentBytes > this.reported) this.progress.advance(segmentBytes - this.reported);
+    this.reported = 0;
+  }
 
   scanSegment(name: string, nameLsn: number, bytes: Uint8Array, isLast: boolean, databaseId: string): void {
     this.dataEnd = nonZeroEnd(bytes);
@@ -278,6 +303,10 @@ class ScanState {
       }
       if (f.kind !== FrameKind.COMMIT && f.kind !== FrameKind.GC) this.acceptFrame(f);
       off += f.size;
+      if (off - this.reported >= PROGRESS_STEP_BYTES) {
+        this.progress.advance(off - this.reported);
+        this.reported = off;
+      }
     }
     if (open) {
       // Units never span segments, so an open unit is only legal as the torn end of the log.
