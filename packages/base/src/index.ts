@@ -32,4 +32,5 @@ export { isFsError } from "./fs/types.js";
 export { guardProgress, NO_PROGRESS, type ProgressSink } from "./progress/progress-sink.js";
 export { SeededRandom } from "./random/seeded-random.js";
 export { CrashPointFileSystem, crashPoint, crashPointArmed } from "./testing/crash-points.js";
+export { progressRecorder, type RecordedPhase, THROWING_PROGRESS } from "./testing/progress-recorder.js";
 export { runsMultiplier, seededProperty, seedList, withSeed } from "./testing/seeds.js";

@@ -3,7 +3,7 @@
 // exists; that case is tested in @aerodb/snapshot, which writes checkpoints), advances adding
 // up to the phase's total, and exactly one stop, on success and on a FATAL recovery alike.
 // A sink that throws changes nothing: same state, same recovery report.
-import { type FileSystem, type ProgressSink, SimFileSystem } from "@aerodb/base";
+import { type FileSystem, progressRecorder, SimFileSystem, THROWING_PROGRESS } from "@aerodb/base";
 import { describe, expect, it } from "vitest";
 import { open } from "../src/engine/database.js";
 import { readDbState } from "./support/workload.js";
@@ -20,33 +20,6 @@ const NOTES = {
   fields: { _id: { type: "int", required: true }, text: { type: "string", required: true } },
   indexes: [],
 };
-
-interface Recorded {
-  readonly events: string[];
-  readonly totals: Map<string, number>;
-  readonly done: Map<string, number>;
-}
-
-function recorder(): { sink: ProgressSink; seen: Recorded } {
-  const seen: Recorded = { events: [], totals: new Map(), done: new Map() };
-  let phase = "";
-  return {
-    seen,
-    sink: {
-      start: (p, total) => {
-        phase = p;
-        seen.events.push(`start:${p}`);
-        seen.totals.set(p, total);
-        seen.done.set(p, 0);
-      },
-      advance: (bytes) => {
-        expect(bytes).toBeGreaterThan(0);
-        seen.done.set(phase, (seen.done.get(phase) ?? 0) + bytes);
-      },
-      stop: () => seen.events.push("stop"),
-    },
-  };
-}
 
 /** A database of ~600 KiB of notes over several 64 KiB segments, closed. */
 async function populated(): Promise<SimFileSystem> {
@@ -81,11 +54,10 @@ describe("recovery progress", () => {
     const fs = await populated();
     const total = await walBytes(fs);
     expect((await fs.readdir(`${DATA_DIR}/wal`)).length).toBeGreaterThan(3);
-    const { sink, seen } = recorder();
+    const { sink, phases, stops } = progressRecorder();
     const db = await open(CONFIG, { fs, processProbe: DEAD_OWNER, progress: sink });
-    expect(seen.events).toEqual(["start:replay", "stop"]);
-    expect(seen.totals.get("replay")).toBe(total);
-    expect(seen.done.get("replay")).toBe(total);
+    expect(phases.map((p) => [p.phase, p.total, p.done])).toEqual([["replay", total, total]]);
+    expect(stops()).toBe(1);
     const withSink = { report: db.recoveryReport(), state: readDbState(db) };
     await db.close();
     const plain = await open(CONFIG, { fs, processProbe: DEAD_OWNER });
@@ -104,24 +76,20 @@ describe("recovery progress", () => {
     await handle.write(bytes, 0, bytes.length, 0);
     await handle.sync();
     await handle.close();
-    const { sink, seen } = recorder();
+    const { sink, stops } = progressRecorder();
     await expect(open(CONFIG, { fs, processProbe: DEAD_OWNER, progress: sink })).rejects.toMatchObject({
       code: "AERO_WAL_UNIT_INCOMPLETE",
       severity: "FATAL",
     });
-    expect(seen.events.filter((e) => e === "stop")).toHaveLength(1);
-    expect(seen.events[seen.events.length - 1]).toBe("stop");
+    expect(stops()).toBe(1);
   });
 
   it("a sink that throws at every call changes nothing", async () => {
     const fs = await populated();
-    const broken = () => {
-      throw new Error("the display broke");
-    };
     const db = await open(CONFIG, {
       fs,
       processProbe: DEAD_OWNER,
-      progress: { start: broken, advance: broken, stop: broken },
+      progress: THROWING_PROGRESS,
     });
     const seen = { report: db.recoveryReport(), state: readDbState(db) };
     await db.close();

@@ -2,7 +2,7 @@
 // terminal): phase "load" over the checkpoint snapshot's versions file, read twice (the
 // whole-file CRC pass, then decoding), then phase "replay" over the WAL past it, then one stop.
 // Each phase's advances add up to its total.
-import { type ProgressSink, SimFileSystem } from "@aerodb/base";
+import { progressRecorder, SimFileSystem } from "@aerodb/base";
 import { describe, expect, it } from "vitest";
 import { open } from "../src/index.js";
 
@@ -41,25 +41,13 @@ describe("recovery progress after a checkpoint", () => {
     }
     expect(versionsSize).toBeGreaterThan(120 * 3000);
 
-    const events: string[] = [];
-    const totals = new Map<string, number>();
-    const done = new Map<string, number>();
-    let phase = "";
-    const sink: ProgressSink = {
-      start: (p, total) => {
-        phase = p;
-        events.push(p);
-        totals.set(p, total);
-      },
-      advance: (n) => done.set(phase, (done.get(phase) ?? 0) + n),
-      stop: () => events.push("stop"),
-    };
+    const { sink, phases, stops } = progressRecorder();
     const reopened = await open(CONFIG, { fs, processProbe: DEAD_OWNER, progress: sink });
-    expect(events).toEqual(["load", "replay", "stop"]);
-    expect(totals.get("load")).toBe(2 * versionsSize);
-    expect(done.get("load")).toBe(2 * versionsSize);
-    expect(totals.get("replay")).toBe(walSize);
-    expect(done.get("replay")).toBe(walSize);
+    expect(phases.map((p) => [p.phase, p.total, p.done])).toEqual([
+      ["load", 2 * versionsSize, 2 * versionsSize],
+      ["replay", walSize, walSize],
+    ]);
+    expect(stops()).toBe(1);
     expect(reopened.recoveryReport().checkpoint?.snapshot_id).toBe(snapshot_id);
     expect(
       reopened.query({ schema_id: "notes", schema_version: "v1", filter: { _id: 160 }, limit: 1 }).data,

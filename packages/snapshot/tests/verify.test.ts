@@ -1,9 +1,8 @@
 // Offline verify (issue 4: `aerodb verify --data` extended to checkpoints, `--backup`):
 // reads everything, reports every problem with its specific code, and never writes. Also
 // the progress reporting of backup, restore and verify.
-import type { SimFileSystem } from "@aerodb/base";
+import { progressRecorder, type SimFileSystem, THROWING_PROGRESS } from "@aerodb/base";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { ProgressSink } from "../src/progress.js";
 import { open, snapshotMaintenance } from "../src/provider.js";
 import { restoreBackup } from "../src/restore.js";
 import { verifyBackup, verifyDataDir } from "../src/verify.js";
@@ -161,25 +160,9 @@ describe("verify --backup", () => {
 });
 
 describe("progress reporting", () => {
-  function recorder() {
-    const phases: Array<{ phase: string; total: number; done: number }> = [];
-    let stopped = 0;
-    const sink: ProgressSink = {
-      start: (phase, total) => phases.push({ phase, total, done: 0 }),
-      advance: (bytes) => {
-        const current = phases[phases.length - 1];
-        if (current) current.done += bytes;
-      },
-      stop: () => {
-        stopped++;
-      },
-    };
-    return { sink, phases, stopped: () => stopped };
-  }
-
   it("backup, restore and verify report every byte of every phase, then stop", async () => {
     const fs = await diskWith(DB, { docs: 30, churn: true, checkpointAfter: 4 });
-    const b = recorder();
+    const b = progressRecorder();
     const db = await open(config(DB), {
       fs,
       processProbe: DEAD,
@@ -190,22 +173,22 @@ describe("progress reporting", () => {
     await db.close();
     expect(b.phases.map((p) => p.phase)).toEqual(["archive"]);
     expect(b.phases[0]?.done).toBe(b.phases[0]?.total);
-    expect(b.stopped()).toBe(1);
+    expect(b.stops()).toBe(1);
 
-    const r = recorder();
+    const r = progressRecorder();
     await restoreBackup(config("/r"), "/b.tar", { fs, processProbe: DEAD, progress: r.sink });
     expect(r.phases.map((p) => p.phase)).toEqual(["verify", "check", "extract"]);
     for (const p of r.phases) expect(p.done, p.phase).toBe(p.total);
     expect(r.phases[0]?.total).toBe(result.bytes);
-    expect(r.stopped()).toBe(1);
+    expect(r.stops()).toBe(1);
 
-    const v = recorder();
+    const v = progressRecorder();
     await verifyBackup(fs, "/b.tar", { progress: v.sink });
     expect(v.phases.map((p) => [p.phase, p.done === p.total])).toEqual([
       ["verify", true],
       ["check", true],
     ]);
-    const d = recorder();
+    const d = progressRecorder();
     await verifyDataDir(fs, DB, { progress: d.sink });
     expect(d.phases).toHaveLength(1);
     expect(d.phases[0]?.done).toBeGreaterThanOrEqual(d.phases[0]?.total ?? Number.POSITIVE_INFINITY);
@@ -216,19 +199,8 @@ describe("progress reporting", () => {
     const db = await openDb(fs, DB);
     await db.backup("/b.tar");
     await db.close();
-    const boom: ProgressSink = {
-      start: () => {
-        throw new Error("display broke");
-      },
-      advance: () => {
-        throw new Error("display broke");
-      },
-      stop: () => {
-        throw new Error("display broke");
-      },
-    };
-    await restoreBackup(config("/r"), "/b.tar", { fs, processProbe: DEAD, progress: boom });
-    expect((await verifyBackup(fs, "/b.tar", { progress: boom })).problems).toEqual([]);
-    expect((await verifyDataDir(fs, "/r", { progress: boom })).problems).toEqual([]);
+    await restoreBackup(config("/r"), "/b.tar", { fs, processProbe: DEAD, progress: THROWING_PROGRESS });
+    expect((await verifyBackup(fs, "/b.tar", { progress: THROWING_PROGRESS })).problems).toEqual([]);
+    expect((await verifyDataDir(fs, "/r", { progress: THROWING_PROGRESS })).problems).toEqual([]);
   });
 });

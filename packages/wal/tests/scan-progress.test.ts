@@ -2,30 +2,10 @@
 // of every command that opens a database: one start with the total of the segment files, then
 // advances that add up to it, reported at least every PROGRESS_STEP_BYTES within a segment.
 // A sink that throws changes nothing the scan returns.
-import type { ProgressSink } from "@aerodb/base";
+import { progressRecorder, THROWING_PROGRESS } from "@aerodb/base";
 import { describe, expect, it } from "vitest";
 import { PROGRESS_STEP_BYTES, type ScannedUnit, scanWal } from "../src/index.js";
 import { concat, DB_ID, diskWithUnits, overwrite, shape, unitFor, WAL_DIR } from "./helpers.js";
-
-interface Recorded {
-  readonly starts: Array<{ phase: string; total: number }>;
-  readonly advances: number[];
-  stops: number;
-}
-
-function recorder(): { sink: ProgressSink; seen: Recorded } {
-  const seen: Recorded = { starts: [], advances: [], stops: 0 };
-  return {
-    seen,
-    sink: {
-      start: (phase, total) => seen.starts.push({ phase, total }),
-      advance: (bytes) => seen.advances.push(bytes),
-      stop: () => {
-        seen.stops++;
-      },
-    },
-  };
-}
 
 async function segmentSizes(disk: Awaited<ReturnType<typeof diskWithUnits>>["disk"]): Promise<number[]> {
   const sizes: number[] = [];
@@ -49,14 +29,13 @@ describe("scanWal progress", () => {
     const { disk } = await diskWithUnits(40, { segmentBytes: 64 * 1024, make: bigUnit });
     const sizes = await segmentSizes(disk);
     expect(sizes.length).toBeGreaterThan(3);
-    const { sink, seen } = recorder();
+    const { sink, phases, stops } = progressRecorder();
     const scan = await scanWal(disk, WAL_DIR, { databaseId: DB_ID, progress: sink });
     const total = sizes.reduce((a, b) => a + b, 0);
-    expect(seen.starts).toEqual([{ phase: "replay", total }]);
-    expect(seen.advances.every((n) => n > 0)).toBe(true);
-    expect(seen.advances.reduce((a, b) => a + b, 0)).toBe(total);
+    expect(phases.map((p) => [p.phase, p.total, p.done])).toEqual([["replay", total, total]]);
+    expect(phases[0]?.advances.every((n) => n > 0)).toBe(true);
     // The caller owns the sink: the scan never stops it.
-    expect(seen.stops).toBe(0);
+    expect(stops()).toBe(0);
     expect(scan.unitsRead).toBe(40);
   });
 
@@ -65,13 +44,13 @@ describe("scanWal progress", () => {
     const { disk } = await diskWithUnits(4 * 60, { segmentBytes, make: bigUnit });
     const sizes = await segmentSizes(disk);
     expect(sizes[0]).toBeGreaterThan(3 * PROGRESS_STEP_BYTES);
-    const { sink, seen } = recorder();
+    const { sink, phases } = progressRecorder();
     await scanWal(disk, WAL_DIR, { databaseId: DB_ID, progress: sink });
+    const advances = phases[0]?.advances ?? [];
     // At least three reports inside the first segment, each at least one step apart.
-    expect(seen.advances.length).toBeGreaterThanOrEqual(sizes.length + 3);
-    const inner = seen.advances.slice(0, 3);
-    for (const n of inner) expect(n).toBeGreaterThanOrEqual(PROGRESS_STEP_BYTES);
-    expect(seen.advances.reduce((a, b) => a + b, 0)).toBe(sizes.reduce((a, b) => a + b, 0));
+    expect(advances.length).toBeGreaterThanOrEqual(sizes.length + 3);
+    for (const n of advances.slice(0, 3)) expect(n).toBeGreaterThanOrEqual(PROGRESS_STEP_BYTES);
+    expect(phases[0]?.done).toBe(sizes.reduce((a, b) => a + b, 0));
   });
 
   it("a torn tail: the cut segment is still reported whole, and the totals agree", async () => {
@@ -87,12 +66,11 @@ describe("scanWal progress", () => {
       concat([bytes.subarray(0, end), Uint8Array.from([0xde, 0xad, 0xbe, 0xef, 1])]),
     );
     const sizes = await segmentSizes(disk);
-    const { sink, seen } = recorder();
+    const { sink, phases } = progressRecorder();
     const scan = await scanWal(disk, WAL_DIR, { databaseId: DB_ID, progress: sink });
     expect(scan.tornTail).not.toBeNull();
     const total = sizes.reduce((a, b) => a + b, 0);
-    expect(seen.starts).toEqual([{ phase: "replay", total }]);
-    expect(seen.advances.reduce((a, b) => a + b, 0)).toBe(total);
+    expect(phases.map((p) => [p.phase, p.total, p.done])).toEqual([["replay", total, total]]);
   });
 
   it("a sink that throws changes nothing the scan delivers or returns", async () => {
@@ -100,21 +78,10 @@ describe("scanWal progress", () => {
     const plain: ScannedUnit[] = [];
     const withThrowing: ScannedUnit[] = [];
     const a = await scanWal(disk, WAL_DIR, { databaseId: DB_ID, onUnit: (u) => plain.push(u) });
-    const hostile: ProgressSink = {
-      start: () => {
-        throw new Error("display broke");
-      },
-      advance: () => {
-        throw new Error("display broke");
-      },
-      stop: () => {
-        throw new Error("display broke");
-      },
-    };
     const b = await scanWal(disk, WAL_DIR, {
       databaseId: DB_ID,
       onUnit: (u) => withThrowing.push(u),
-      progress: hostile,
+      progress: THROWING_PROGRESS,
     });
     expect(b).toEqual(a);
     expect(withThrowing.map(shape)).toEqual(plain.map(shape));
