@@ -28,6 +28,8 @@ export { type InitOptions, initDataDir } from "./engine/init-data-dir.js";
 export { type Layout, layoutOf } from "./engine/layout.js";
 export { acquireLock, type LockOwner, type ProcessProbe, realProcessProbe } from "./engine/lock.js";
 export type {
+  ArchiveControl,
+  BackupArchivePhase,
   BackupResult,
   CheckpointResult,
   MaintenanceContext,

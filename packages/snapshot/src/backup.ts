@@ -10,6 +10,8 @@ import {
   removeTree,
 } from "@aerodb/base";
 import {
+  type ArchiveControl,
+  type BackupArchivePhase,
   type BackupResult,
   type MaintenanceContext,
   readSnapshotManifest,
@@ -42,26 +44,45 @@ export interface BackupOptions {
 }
 
 /**
- * Backup (core.md §11), run as a maintenance turn (the pipeline is paused, so B = V and the
- * store stand still): a snapshot at B — the checkpoint's own when it is at B, else one
- * written into a private `snapshots/<id>.backup.tmp/` — archived as a deterministic ustar:
- * backup_manifest.json, MANIFEST, snapshot/... (docs/formats/backup.md). The archive is
- * written to `<path>.tmp`, fsynced, renamed over `path`, and the directory fsynced. Any
- * failure is AERO_BACKUP_FAILED and leaves neither `<path>.tmp` nor the private snapshot.
+ * The private snapshot a backup may have written, and whether it created `snapshots/` for
+ * it: what a failed backup removes, in either phase, so that it leaves nothing behind.
  */
-export async function backupDatabase(
+interface PrivateSnapshot {
+  readonly fs: FileSystem;
+  readonly root: string;
+  readonly snapshots: string;
+  dir: string | null;
+  createdSnapshots: boolean;
+}
+
+/**
+ * Backup (core.md §11), phase 1, run as a maintenance turn (the pipeline is paused, so B = V
+ * and the store stand still): the snapshot at B — the checkpoint's own when it is at B, else
+ * one written into a private `snapshots/<id>.backup.tmp/`. Resolves with phase 2, which core
+ * runs after the turn (commits flow again) while it holds the maintenance lock, so that no
+ * checkpoint deletes the snapshot meanwhile: the deterministic ustar of that snapshot —
+ * backup_manifest.json, MANIFEST, snapshot/... (docs/formats/backup.md) — written to
+ * `<path>.tmp`, fsynced, renamed over `path`, the directory fsynced. Any failure, in either
+ * phase, is AERO_BACKUP_FAILED and leaves neither `<path>.tmp` nor the private snapshot.
+ */
+export async function beginBackup(
   ctx: MaintenanceContext,
   path: string,
   options: BackupOptions = {},
-): Promise<BackupResult> {
+): Promise<BackupArchivePhase> {
   const { fs, layout } = ctx;
   const progress = guardProgress(options.progress);
   const b = ctx.commitBoundary;
   const id = snapshotIdOf(b);
-  let privateDir: string | null = null;
-  let createdSnapshots = false;
+  const written: PrivateSnapshot = {
+    fs,
+    root: layout.root,
+    snapshots: layout.snapshots,
+    dir: null,
+    createdSnapshots: false,
+  };
+  let snapshotDir = posixPath.join(layout.snapshots, id);
   try {
-    let snapshotDir = posixPath.join(layout.snapshots, id);
     const reusable =
       ctx.checkpoint !== null &&
       ctx.checkpoint.commit_boundary === b &&
@@ -70,58 +91,86 @@ export async function backupDatabase(
     if (!reusable) {
       if (!(await fs.stat(layout.snapshots))?.isDirectory) {
         await fs.mkdir(layout.snapshots);
-        createdSnapshots = true;
+        written.createdSnapshots = true;
       }
-      privateDir = posixPath.join(layout.snapshots, `${id}${BACKUP_SNAPSHOT_SUFFIX}`);
-      if (await fs.stat(privateDir)) await removeTree(fs, privateDir);
-      await ctx.writeSnapshot(privateDir);
-      snapshotDir = privateDir;
+      written.dir = posixPath.join(layout.snapshots, `${id}${BACKUP_SNAPSHOT_SUFFIX}`);
+      if (await fs.stat(written.dir)) await removeTree(fs, written.dir);
+      await ctx.writeSnapshot(written.dir);
+      snapshotDir = written.dir;
     }
     crashPoint("backup:after-snapshot");
-    // The private snapshot is removed before the archive is renamed into place, so that
-    // nothing can fail once `path` exists (but the directory fsync, which removes it again).
-    const removePrivate = async () => {
-      if (privateDir === null) return;
-      await removeTree(fs, privateDir);
-      privateDir = null;
-      if (createdSnapshots) {
-        // The backup leaves the data directory as it found it: no empty snapshots/ either.
-        await fs.rmdir(layout.snapshots);
-        createdSnapshots = false;
-        await fs.syncDir(layout.root);
-      } else {
-        await fs.syncDir(layout.snapshots);
-      }
-    };
-    const archived = await writeArchive(
-      fs,
-      {
-        databaseId: ctx.databaseId,
-        commitBoundary: b,
-        lsnBoundary: ctx.walBoundary.lsn,
-        boundaryFrameCrc: ctx.walBoundary.frameCrc,
-        manifestFile: layout.manifest,
-        snapshotDir,
-      },
-      path,
+  } catch (err) {
+    progress.stop();
+    if (isSimulatedCrash(err)) throw err;
+    await abandon(written);
+    throw backupFailed(err);
+  }
+  // Everything phase 2 needs is taken from the context now: the context ends with the turn.
+  const source: ArchiveSource = {
+    databaseId: ctx.databaseId,
+    commitBoundary: b,
+    lsnBoundary: ctx.walBoundary.lsn,
+    boundaryFrameCrc: ctx.walBoundary.frameCrc,
+    manifestFile: layout.manifest,
+    snapshotDir,
+  };
+  return (control) => archiveBackup(source, path, written, progress, control);
+}
+
+/** Phase 2 of a backup: the archive of the snapshot phase 1 made ready. */
+async function archiveBackup(
+  source: ArchiveSource,
+  path: string,
+  written: PrivateSnapshot,
+  progress: ProgressSink,
+  control: ArchiveControl,
+): Promise<BackupResult> {
+  const { fs } = written;
+  try {
+    const archived = await writeArchive(fs, source, path, {
       progress,
-      removePrivate,
-    );
+      // The private snapshot is removed before the archive is renamed into place, so that
+      // nothing can fail once `path` exists (but the directory fsync, which removes it again).
+      beforeRename: () => removePrivate(written),
+      stopped: () => control.stopped(),
+    });
     return {
       backup_id: archived.manifest.backup_id,
-      snapshot_id: id,
-      commit_boundary: b,
-      lsn_boundary: ctx.walBoundary.lsn,
+      snapshot_id: archived.manifest.snapshot_id,
+      commit_boundary: source.commitBoundary,
+      lsn_boundary: source.lsnBoundary,
       bytes: archived.bytes,
     };
   } catch (err) {
     if (isSimulatedCrash(err)) throw err;
-    if (privateDir !== null) await removeTree(fs, privateDir).catch(() => undefined);
-    if (createdSnapshots) await fs.rmdir(layout.snapshots).catch(() => undefined);
+    await abandon(written);
     throw backupFailed(err);
   } finally {
     progress.stop();
   }
+}
+
+/** Removes the private snapshot durably (and `snapshots/` when the backup created it). */
+async function removePrivate(written: PrivateSnapshot): Promise<void> {
+  const { fs } = written;
+  if (written.dir === null) return;
+  await removeTree(fs, written.dir);
+  written.dir = null;
+  if (written.createdSnapshots) {
+    // The backup leaves the data directory as it found it: no empty snapshots/ either.
+    await fs.rmdir(written.snapshots);
+    written.createdSnapshots = false;
+    await fs.syncDir(written.root);
+  } else {
+    await fs.syncDir(written.snapshots);
+  }
+}
+
+/** After a failure: whatever of the private snapshot is left goes, best effort. */
+async function abandon(written: PrivateSnapshot): Promise<void> {
+  const { fs } = written;
+  if (written.dir !== null) await removeTree(fs, written.dir).catch(() => undefined);
+  if (written.createdSnapshots) await fs.rmdir(written.snapshots).catch(() => undefined);
 }
 
 export interface ArchiveSource {
@@ -135,6 +184,17 @@ export interface ArchiveSource {
   readonly snapshotDir: string;
 }
 
+export interface WriteArchiveOptions {
+  readonly progress?: ProgressSink;
+  /** Runs after the archive is durable in `<path>.tmp`, before the rename (its failure fails the archive). */
+  readonly beforeRename?: () => Promise<void>;
+  /**
+   * Asked before every chunk and before the rename: once true the archive is abandoned
+   * (`<path>.tmp` removed) with AERO_BACKUP_FAILED, reason "stopped".
+   */
+  readonly stopped?: () => boolean;
+}
+
 /**
  * Writes the archive of a complete snapshot to `path` via `<path>.tmp` (fsync, rename,
  * directory fsync). Two passes over the sources: the first sizes and checksums every file
@@ -146,18 +206,24 @@ export async function writeArchive(
   fs: FileSystem,
   source: ArchiveSource,
   path: string,
-  progressSink?: ProgressSink,
-  /** Runs after the archive is durable in `<path>.tmp`, before the rename (its failure fails the archive). */
-  beforeRename?: () => Promise<void>,
+  options: WriteArchiveOptions = {},
 ): Promise<{ manifest: BackupManifest; bytes: number }> {
-  const progress = guardProgress(progressSink);
+  const progress = guardProgress(options.progress);
+  const checkStopped = () => {
+    if (options.stopped?.()) {
+      throw new AeroError("AERO_BACKUP_FAILED", "The database stopped while the backup was archived.", {
+        reason: "stopped",
+      });
+    }
+  };
+  checkStopped();
   const sources = new Map<string, string>([["MANIFEST", source.manifestFile]]);
   for (const rel of await listFiles(fs, source.snapshotDir)) {
     sources.set(`${SNAPSHOT_PREFIX}/${rel}`, posixPath.join(source.snapshotDir, rel));
   }
   const files: BackupFile[] = [];
   for (const [archivePath, file] of [...sources].sort((a, b) => compareCodeUnits(a[0], b[0]))) {
-    const { size, crc } = await checksumFile(fs, file);
+    const { size, crc } = await checksumFile(fs, file, checkStopped);
     files.push({ path: archivePath, size, crc32: crc });
   }
   await checkAgainstSnapshotManifest(fs, source, files);
@@ -200,6 +266,7 @@ export async function writeArchive(
       const file = sources.get(entry.path) as string;
       await writer.beginFile(entry.path, entry.size);
       const crc = await streamFile(fs, file, entry.size, async (chunk) => {
+        checkStopped();
         await writer.write(chunk);
         progress.advance(chunk.length);
       });
@@ -217,7 +284,8 @@ export async function writeArchive(
     handle = null;
     await closing.close();
     crashPoint("backup:after-archive-fsync");
-    await beforeRename?.();
+    checkStopped();
+    await options.beforeRename?.();
     await fs.rename(tmp, target);
     renamed = true;
     await fs.syncDir(posixPath.dirname(target));
@@ -294,14 +362,18 @@ async function listFiles(fs: FileSystem, dir: string): Promise<string[]> {
   return out.sort(compareCodeUnits);
 }
 
-async function checksumFile(fs: FileSystem, file: string): Promise<{ size: number; crc: number }> {
+async function checksumFile(
+  fs: FileSystem,
+  file: string,
+  onChunk: () => void,
+): Promise<{ size: number; crc: number }> {
   const st = await fs.stat(file);
   if (!st?.isFile) {
     throw new AeroError("AERO_BACKUP_FAILED", "A file of the snapshot is missing.", {
       reason: "source_missing",
     });
   }
-  const crc = await streamFile(fs, file, st.size, () => undefined);
+  const crc = await streamFile(fs, file, st.size, onChunk);
   return { size: st.size, crc };
 }
 

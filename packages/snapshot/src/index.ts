@@ -5,7 +5,8 @@ export {
   type ArchiveSource,
   BACKUP_SNAPSHOT_SUFFIX,
   type BackupOptions,
-  backupDatabase,
+  beginBackup,
+  type WriteArchiveOptions,
   writeArchive,
 } from "./backup.js";
 export {

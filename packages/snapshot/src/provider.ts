@@ -1,5 +1,5 @@
 import { open as coreOpen, type Database, type MaintenanceProvider, type OpenOptions } from "@aerodb/core";
-import { type BackupOptions, backupDatabase } from "./backup.js";
+import { type BackupOptions, beginBackup } from "./backup.js";
 import { runCheckpoint } from "./checkpoint.js";
 
 export interface SnapshotMaintenanceOptions {
@@ -7,11 +7,14 @@ export interface SnapshotMaintenanceOptions {
   readonly backup?: BackupOptions;
 }
 
-/** The provider of checkpoints and backups that core's maintenance seam runs. */
+/**
+ * The provider of checkpoints and backups that core's maintenance seam runs. A backup's turn
+ * makes the snapshot ready and hands core its archive phase, which core runs after the turn.
+ */
 export function snapshotMaintenance(options: SnapshotMaintenanceOptions = {}): MaintenanceProvider {
   return {
     checkpoint: (ctx) => runCheckpoint(ctx),
-    backup: (ctx, path) => backupDatabase(ctx, path, options.backup ?? {}),
+    backup: (ctx, path) => beginBackup(ctx, path, options.backup ?? {}),
   };
 }
 

@@ -34,11 +34,13 @@ import { initDataDir } from "./init-data-dir.js";
 import { type Layout, layoutOf } from "./layout.js";
 import { acquireLock, type ProcessProbe, realProcessProbe } from "./lock.js";
 import type {
+  BackupArchivePhase,
   BackupResult,
   CheckpointResult,
   MaintenanceContext,
   MaintenanceProvider,
 } from "./maintenance.js";
+import { MaintenanceLock } from "./maintenance-lock.js";
 import { type RecoveryReport, recover } from "./recovery.js";
 import { checkNoInterruptedRestore } from "./restore-guard.js";
 import { writeSchemaFile } from "./schema-files.js";
@@ -221,6 +223,8 @@ export class Database {
   /** The checkpoint in force: the store's versions <= its commit boundary live in its snapshot. */
   private checkpointMarker: CheckpointMarker | null;
   private readonly maintenance: MaintenanceProvider | null;
+  /** Checkpoints and backups, one at a time (held by a backup until its archive is written). */
+  private readonly maintenanceLock = new MaintenanceLock();
   private readonly cwd: string;
 
   /** @internal use open() */
@@ -331,26 +335,32 @@ export class Database {
   /**
    * A checkpoint (core §10): the pipeline pauses at a unit boundary, the snapshot at V is
    * written and named by checkpoint.json, then WAL segments at or below its LSN boundary are
-   * removed. Needs the provider of @aerodb/snapshot (open the database through it).
+   * removed. It waits for an earlier checkpoint or backup to finish (a backup's archive
+   * included). Needs the provider of @aerodb/snapshot (open the database through it).
    */
   checkpoint(): Promise<CheckpointResult> {
-    return this.enqueue(() =>
-      this.runMaintenance("AERO_CHECKPOINT_FAILED", (provider, ctx) => provider.checkpoint(ctx)),
+    return this.exclusiveMaintenance(() =>
+      this.maintenanceTurn("AERO_CHECKPOINT_FAILED", (provider, ctx) => provider.checkpoint(ctx)),
     );
   }
 
   /**
    * An online backup (core §11) to the archive `path` (relative paths resolve against the
-   * `cwd` given to open). Needs the provider of @aerodb/snapshot.
+   * `cwd` given to open). The pipeline pauses only while B is chosen and its snapshot made
+   * ready; the archive is written after that turn, while commits flow again, and no other
+   * checkpoint or backup runs until it is done. Needs the provider of @aerodb/snapshot.
    */
   backup(path: string): Promise<BackupResult> {
     if (typeof path !== "string" || path.length === 0 || path.includes("\u0000")) {
       return Promise.reject(new AeroError("AERO_QUERY_INVALID", "backup needs a path (a non-empty string)."));
     }
     const target = posixPath.resolve(this.cwd, path);
-    return this.enqueue(() =>
-      this.runMaintenance("AERO_BACKUP_FAILED", (provider, ctx) => provider.backup(ctx, target)),
-    );
+    return this.exclusiveMaintenance(async () => {
+      const archive = await this.maintenanceTurn("AERO_BACKUP_FAILED", (provider, ctx) =>
+        provider.backup(ctx, target),
+      );
+      return this.runArchivePhase(archive);
+    });
   }
 
   /** Runs a bounded query at V; refusals are typed REJECT errors, nothing runs unplanned. */
@@ -410,6 +420,9 @@ export class Database {
       return;
     }
     this.lifecycle = "SHUTTING_DOWN";
+    // Accepted checkpoints and backups first: a backup's archive phase runs outside the
+    // pipeline, and one still waiting for the maintenance lock enqueues its turn only later.
+    await this.maintenanceLock.idle();
     await this.pipeline.catch(() => undefined);
     try {
       if (!this.fatalError) {
@@ -426,6 +439,51 @@ export class Database {
   }
 
   // ---- internals -------------------------------------------------------------------------
+
+  /**
+   * Runs a checkpoint or backup under the maintenance lock. Refused unless serving; once
+   * accepted it runs even if close() begins while it waits (close finishes in-flight work).
+   */
+  private exclusiveMaintenance<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      this.checkServing();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.maintenanceLock.run(work);
+  }
+
+  /**
+   * The pipeline turn of an accepted checkpoint or backup: enqueue without its serving check,
+   * since the request was accepted before close() began and close() waits for it.
+   */
+  private maintenanceTurn<T>(
+    code: "AERO_CHECKPOINT_FAILED" | "AERO_BACKUP_FAILED",
+    task: (provider: MaintenanceProvider, ctx: MaintenanceContext) => Promise<T>,
+  ): Promise<T> {
+    const turn = () => {
+      this.checkAlive();
+      return this.runMaintenance(code, task);
+    };
+    const run = this.pipeline.then(turn, turn);
+    this.pipeline = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Phase 2 of a backup, after its turn: commits flow again while the caller still holds the
+   * maintenance lock. The phase sees no context, only whether the instance has stopped.
+   */
+  private async runArchivePhase(archive: BackupArchivePhase): Promise<BackupResult> {
+    try {
+      return await archive({ stopped: () => this.fatalError !== null });
+    } catch (err) {
+      // The phase's own failure is the answer even when the instance stopped meanwhile
+      // (fail() would answer with that FATAL error instead).
+      if (isAeroError(err) && err.severity !== "FATAL") throw err;
+      throw this.maintenanceFailure("AERO_BACKUP_FAILED", err);
+    }
+  }
 
   /**
    * Runs a maintenance task in this pipeline turn with a context valid only for the turn.
@@ -447,14 +505,19 @@ export class Database {
     try {
       return await task(provider, ctx.context);
     } catch (err) {
-      if (err instanceof Error && err.name === "SimulatedCrash") throw this.fail(err);
-      if (isAeroError(err)) throw this.fail(err);
-      throw new AeroError(code, "The operation failed.", {
-        errno: (err as { code?: string })?.code ?? "unknown",
-      });
+      throw this.maintenanceFailure(code, err);
     } finally {
       ctx.end();
     }
+  }
+
+  /** A failed checkpoint or backup: an AeroError passes (a FATAL one stops the instance). */
+  private maintenanceFailure(code: "AERO_CHECKPOINT_FAILED" | "AERO_BACKUP_FAILED", err: unknown): unknown {
+    if (err instanceof Error && err.name === "SimulatedCrash") return this.fail(err);
+    if (isAeroError(err)) return this.fail(err);
+    return new AeroError(code, "The operation failed.", {
+      errno: (err as { code?: string })?.code ?? "unknown",
+    });
   }
 
   private maintenanceContext(): { context: MaintenanceContext; end(): void } {
@@ -720,6 +783,9 @@ export class Database {
       this.releasing = (async () => {
         await this.writer.close().catch(() => undefined);
         await this.reader.closeAll();
+        // A backup's archive phase may still be writing (after a FATAL error it gives up at
+        // its next step and cleans up): the data directory stays locked until it has settled.
+        await this.maintenanceLock.idle();
         await this.releaseLock().catch(() => undefined);
       })();
     }

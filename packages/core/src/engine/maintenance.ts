@@ -11,12 +11,41 @@ import type { Layout } from "./layout.js";
  * @aerodb/snapshot, a later package than core, so core defines what they need and runs them
  * as turns of its commit pipeline. `@aerodb/snapshot`'s `open()` injects its provider; without
  * one, `db.checkpoint()` and `db.backup()` fail with AERO_CHECKPOINT_FAILED / AERO_BACKUP_FAILED.
+ *
+ * Checkpoints and backups also run one at a time, in the order they were asked for (core's
+ * maintenance lock): a backup holds that lock past its turn, until its archive is written, so
+ * that no checkpoint deletes the snapshot being archived. Commits, queries and registrations
+ * never take it.
  */
 export interface MaintenanceProvider {
   /** core §10: snapshot at V, marker, truncation. Runs while the pipeline is paused. */
   checkpoint(ctx: MaintenanceContext): Promise<CheckpointResult>;
-  /** core §11: an archive of a snapshot at V written to `path` (absolute). Runs while paused. */
-  backup(ctx: MaintenanceContext, path: string): Promise<BackupResult>;
+  /**
+   * core §11, phase 1, while the pipeline is paused: B = V and the snapshot at B (the
+   * checkpoint's, or a private one written with `ctx.writeSnapshot`). Resolves with phase 2,
+   * the archive, which core calls exactly once, right after the turn has ended (commits flow
+   * again), while it still holds the maintenance lock. `path` is absolute.
+   */
+  backup(ctx: MaintenanceContext, path: string): Promise<BackupArchivePhase>;
+}
+
+/**
+ * Phase 2 of a backup: writes the archive of the snapshot phase 1 made ready. It runs after
+ * the turn, so it must not use the MaintenanceContext (its guard throws
+ * AERO_INTERNAL_INVARIANT); everything it needs was captured during the turn. It resolves
+ * with the result, or fails with AERO_BACKUP_FAILED having removed everything the backup
+ * created (a FATAL error, a damaged snapshot say, passes through as it is).
+ */
+export type BackupArchivePhase = (control: ArchiveControl) => Promise<BackupResult>;
+
+/** What core tells a running archive phase. */
+export interface ArchiveControl {
+  /**
+   * True once the instance has stopped on a FATAL error: the phase should give up early,
+   * clean up and fail with AERO_BACKUP_FAILED rather than finish an archive nobody may wait
+   * for. core releases the data directory's LOCK only after the phase has settled.
+   */
+  stopped(): boolean;
 }
 
 /** The response data of a checkpoint (op `checkpoint`, `db.checkpoint()`). */
@@ -40,7 +69,10 @@ export interface BackupResult {
 
 /**
  * What a maintenance task may see and do, valid only during its pipeline turn: no commit
- * runs meanwhile, so V, the durable WAL boundary and the store stand still.
+ * runs meanwhile, so V, the durable WAL boundary and the store stand still. Once the turn
+ * has ended, the members that read the store or change anything (the snapshot source's
+ * versions, writeSnapshot, adoptSnapshot, removeWalSegmentsThrough) throw
+ * AERO_INTERNAL_INVARIANT.
  */
 export interface MaintenanceContext {
   readonly fs: FileSystem;
