@@ -29,7 +29,12 @@ export {
 } from "./fs/sim-fs.js";
 export type { FileHandle, FileStat, FileSystem, FsError, OpenMode, OpenOptions } from "./fs/types.js";
 export { isFsError } from "./fs/types.js";
-export { guardProgress, NO_PROGRESS, type ProgressSink } from "./progress/progress-sink.js";
+export {
+  guardProgress,
+  NO_PROGRESS,
+  type ProgressSink,
+  type ProgressUnit,
+} from "./progress/progress-sink.js";
 export { SeededRandom } from "./random/seeded-random.js";
 export { CrashPointFileSystem, crashPoint, crashPointArmed } from "./testing/crash-points.js";
 export { progressRecorder, type RecordedPhase, THROWING_PROGRESS } from "./testing/progress-recorder.js";

@@ -267,17 +267,25 @@ describe("the progress bar", () => {
       }),
       { isTTY: true, columns: 100 },
     );
-    const sink = stderrProgress(tty, 1000);
+    const sink = stderrProgress(tty, 1000, 100);
     expect(sink).toBeDefined();
     sink?.start("extract", 4 << 20);
     sink?.advance(2 << 20);
     sink?.advance(2 << 20);
     sink?.start("verify", 10); // below the threshold: no bar for this phase
     sink?.advance(10);
+    sink?.start("load", 99, "steps"); // steps have their own threshold (100 here): no bar
+    sink?.advance(99);
+    sink?.start("index", 400, "steps"); // a phase in steps: a percentage, no MiB
+    sink?.advance(100);
+    sink?.advance(300);
     sink?.stop();
     const text = chunks.join("");
     expect(text).toMatch(/restore +\|#+\| 100% 4\.0\/4\.0 MiB/);
+    expect(text).toMatch(/index +\|#+\| 100%/);
+    expect(text).not.toMatch(/index[^\n]*MiB/);
     expect(text).not.toContain("verify");
+    expect(text).not.toContain("load");
     const pipe = new Writable({ write: (_c, _e, done) => done() });
     expect(stderrProgress(pipe, 0)).toBeUndefined();
   });

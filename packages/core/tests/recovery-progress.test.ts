@@ -1,7 +1,8 @@
 // Recovery's progress reports (OpenOptions.progress), which the CLI draws as a bar on a
-// terminal: phase "replay" over the WAL segments (after phase "load" when a checkpoint
-// exists; that case is tested in @aerodb/snapshot, which writes checkpoints), advances adding
-// up to the phase's total, and exactly one stop, on success and on a FATAL recovery alike.
+// terminal: phase "replay" over the WAL segments in bytes (after phase "load" when a checkpoint
+// exists; that case is tested in @aerodb/snapshot, which writes checkpoints), then phase
+// "index" in steps (two per live document), advances adding up to each phase's total, and
+// exactly one stop, on success and on a FATAL recovery alike.
 // A sink that throws changes nothing: same state, same recovery report.
 import { type FileSystem, progressRecorder, SimFileSystem, THROWING_PROGRESS } from "@aerodb/base";
 import { describe, expect, it } from "vitest";
@@ -56,7 +57,11 @@ describe("recovery progress", () => {
     expect((await fs.readdir(`${DATA_DIR}/wal`)).length).toBeGreaterThan(3);
     const { sink, phases, stops } = progressRecorder();
     const db = await open(CONFIG, { fs, processProbe: DEAD_OWNER, progress: sink });
-    expect(phases.map((p) => [p.phase, p.total, p.done])).toEqual([["replay", total, total]]);
+    // The index build follows, in steps: two per live document (150 notes).
+    expect(phases.map((p) => [p.phase, p.unit, p.total, p.done])).toEqual([
+      ["replay", "bytes", total, total],
+      ["index", "steps", 300, 300],
+    ]);
     expect(stops()).toBe(1);
     const withSink = { report: db.recoveryReport(), state: readDbState(db) };
     await db.close();

@@ -1,6 +1,7 @@
 // Recovery's progress after a checkpoint (core's OpenOptions.progress, drawn by the CLI on a
 // terminal): phase "load" over the checkpoint snapshot's versions file, read twice (the
-// whole-file CRC pass, then decoding), then phase "replay" over the WAL past it, then one stop.
+// whole-file CRC pass, then decoding), then phase "replay" over the WAL past it, then phase
+// "index" (two steps per live document), then one stop.
 // Each phase's advances add up to its total.
 import { progressRecorder, SimFileSystem } from "@aerodb/base";
 import { describe, expect, it } from "vitest";
@@ -43,9 +44,10 @@ describe("recovery progress after a checkpoint", () => {
 
     const { sink, phases, stops } = progressRecorder();
     const reopened = await open(CONFIG, { fs, processProbe: DEAD_OWNER, progress: sink });
-    expect(phases.map((p) => [p.phase, p.total, p.done])).toEqual([
-      ["load", 2 * versionsSize, 2 * versionsSize],
-      ["replay", walSize, walSize],
+    expect(phases.map((p) => [p.phase, p.unit, p.total, p.done])).toEqual([
+      ["load", "bytes", 2 * versionsSize, 2 * versionsSize],
+      ["replay", "bytes", walSize, walSize],
+      ["index", "steps", 2 * 160, 2 * 160],
     ]);
     expect(stops()).toBe(1);
     expect(reopened.recoveryReport().checkpoint?.snapshot_id).toBe(snapshot_id);

@@ -6,13 +6,19 @@
  * package with a long operation reports through it.
  */
 export interface ProgressSink {
-  /** A phase starts ("replay", "verify", "extract", "archive", ...) with `totalBytes` to go. */
-  start(phase: string, totalBytes: number): void;
-  /** `bytes` more of the current phase are done. */
-  advance(bytes: number): void;
+  /**
+   * A phase starts ("replay", "verify", "extract", "archive", ...) with `total` to go, in bytes
+   * unless `unit` is "steps": work with no size in bytes (recovery's index build), whose total
+   * only makes a percentage.
+   */
+  start(phase: string, total: number, unit?: ProgressUnit): void;
+  /** `amount` more of the current phase (in its unit) are done. */
+  advance(amount: number): void;
   /** The operation ended (successfully or not); nothing more is reported. */
   stop(): void;
 }
+
+export type ProgressUnit = "bytes" | "steps";
 
 export const NO_PROGRESS: ProgressSink = {
   start: () => undefined,
@@ -33,7 +39,9 @@ export function guardProgress(sink: ProgressSink | undefined): ProgressSink {
       }
     };
   return {
-    start: safely((phase: string, total: number) => sink.start(phase, total)),
+    start: safely((phase: string, total: number, unit?: ProgressUnit) =>
+      unit === undefined ? sink.start(phase, total) : sink.start(phase, total, unit),
+    ),
     advance: safely((bytes: number) => sink.advance(bytes)),
     stop: safely(() => sink.stop()),
   };

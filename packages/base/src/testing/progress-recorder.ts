@@ -1,9 +1,10 @@
-import type { ProgressSink } from "../progress/progress-sink.js";
+import type { ProgressSink, ProgressUnit } from "../progress/progress-sink.js";
 
 /** One phase as a ProgressSink was told it: its total and the sum of its advances. */
 export interface RecordedPhase {
   readonly phase: string;
   readonly total: number;
+  readonly unit: ProgressUnit;
   done: number;
   /** Every advance of the phase, in order (each must be > 0 to be useful to a display). */
   readonly advances: number[];
@@ -24,12 +25,12 @@ export function progressRecorder(): {
     phases,
     stops: () => stops,
     sink: {
-      start: (phase, total) => phases.push({ phase, total, done: 0, advances: [] }),
-      advance: (bytes) => {
+      start: (phase, total, unit = "bytes") => phases.push({ phase, total, unit, done: 0, advances: [] }),
+      advance: (amount) => {
         const current = phases[phases.length - 1];
         if (current) {
-          current.done += bytes;
-          current.advances.push(bytes);
+          current.done += amount;
+          current.advances.push(amount);
         }
       },
       stop: () => {

@@ -71,8 +71,8 @@ export interface OpenOptions {
    */
   readonly maintenance?: MaintenanceProvider;
   /**
-   * Told recovery's progress in bytes (phases "load" and "replay"), for a progress display;
-   * stopped before open() settles. Never changes what recovery does.
+   * Told recovery's progress (phases "load" and "replay" in bytes, "index" in steps), for a
+   * progress display; stopped before open() settles. Never changes what recovery does.
    */
   readonly progress?: ProgressSink;
 }
@@ -461,13 +461,7 @@ export class Database {
     code: "AERO_CHECKPOINT_FAILED" | "AERO_BACKUP_FAILED",
     task: (provider: MaintenanceProvider, ctx: MaintenanceContext) => Promise<T>,
   ): Promise<T> {
-    const turn = () => {
-      this.checkAlive();
-      return this.runMaintenance(code, task);
-    };
-    const run = this.pipeline.then(turn, turn);
-    this.pipeline = run.catch(() => undefined);
-    return run;
+    return this.enqueueAccepted(() => this.runMaintenance(code, task));
   }
 
   /**
@@ -730,16 +724,19 @@ export class Database {
     } catch (err) {
       return Promise.reject(err);
     }
-    const run = this.pipeline.then(
-      () => {
-        this.checkAlive();
-        return task();
-      },
-      () => {
-        this.checkAlive();
-        return task();
-      },
-    );
+    return this.enqueueAccepted(task);
+  }
+
+  /**
+   * Appends a turn to the pipeline for work already accepted (its serving check passed when it
+   * was asked for): the turn still refuses to run once the instance has stopped.
+   */
+  private enqueueAccepted<T>(task: () => Promise<T>): Promise<T> {
+    const turn = () => {
+      this.checkAlive();
+      return task();
+    };
+    const run = this.pipeline.then(turn, turn);
     this.pipeline = run.catch(() => undefined);
     return run;
   }

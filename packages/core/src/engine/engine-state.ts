@@ -1,4 +1,4 @@
-import { AeroError } from "@aerodb/base";
+import { AeroError, NO_PROGRESS, type ProgressSink } from "@aerodb/base";
 import { FrameKind, type FrameLocation, type FrameReader } from "@aerodb/wal";
 import { IndexCatalog, type IndexedRow } from "../index/index-catalog.js";
 import { type IndexedValues, indexedValuesOfDocument } from "../index/indexed-values.js";
@@ -8,6 +8,9 @@ import { SchemaCatalog } from "../schema/catalog.js";
 import type { DocId, SchemaDefinition } from "../schema/types.js";
 import { SNAPSHOT_PAYLOAD_PREFIX_BYTES, type SnapshotVersion } from "../snapshot-format/format.js";
 import { StoredVersion, VersionStore, versionPayload } from "../store/version-store.js";
+
+/** How many documents the index build collects between two progress reports. */
+const INDEX_PROGRESS_STEP = 16_384;
 
 /**
  * The in-memory state the engine serves from, rebuilt at every start: the schema catalog,
@@ -87,11 +90,17 @@ export class EngineState {
    * Ends recovery mode: bulk-loads the indexes of every schema version from its live
    * versions' index values, ids ascending.
    */
-  buildIndexes(): void {
+  buildIndexes(progress: ProgressSink = NO_PROGRESS): void {
     this.requireDeferred();
+    // Two steps per live document: collecting its index values, then its share of the bulk
+    // loads (reported per schema version, as each version's indexes are loaded).
+    const live = this.store.liveCount;
+    progress.start("index", 2 * live, "steps");
+    let collected = 0;
     const rowsByVersion = new Map<string, Map<string, IndexedRow[]>>();
     for (const { schemaId, id, version } of this.store.latestVersions()) {
       if (version.tombstone) continue;
+      if (++collected % INDEX_PROGRESS_STEP === 0) progress.advance(INDEX_PROGRESS_STEP);
       const values =
         version.indexValues ??
         indexedValuesOfDocument(
@@ -111,12 +120,14 @@ export class EngineState {
       }
       rows.push({ id, values });
     }
+    if (collected % INDEX_PROGRESS_STEP !== 0) progress.advance(collected % INDEX_PROGRESS_STEP);
     for (const [schemaId, bySchema] of rowsByVersion) {
       for (const [schemaVersion, rows] of bySchema) {
         // Keys arrive in first-insert order, often already ascending: the sort (a merge sort over
         // runs) then costs one comparison per row.
         rows.sort((a, b) => compareIds(a.id, b.id));
         this.indexes.loadSorted(schemaId, schemaVersion, rows);
+        progress.advance(rows.length);
       }
     }
     this.indexesDeferred = false;

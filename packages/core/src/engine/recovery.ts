@@ -61,8 +61,9 @@ export interface RecoveryInput {
   readonly staleLock: boolean;
   readonly flushPolicy?: FlushPolicy;
   /**
-   * Told recovery's progress in bytes: phase "load" (the checkpoint snapshot's versions file)
-   * then phase "replay" (the WAL segments); stopped when recovery ends, however it ends.
+   * Told recovery's progress: phase "load" (the checkpoint snapshot's versions file, bytes),
+   * phase "replay" (the WAL segments, bytes), then phase "index" (the index build, in steps:
+   * two per live document); stopped when recovery ends, however it ends.
    */
   readonly progress?: ProgressSink;
 }
@@ -131,7 +132,7 @@ export async function recover(input: RecoveryInput): Promise<Recovered> {
     lastGoodLsn = scan.lastLsn;
     if (scan.tornTail && scan.tornTail.offset === 0) await reader.closeSegment(scan.tornTail.segment);
     phase = "indexes";
-    state.buildIndexes();
+    state.buildIndexes(progress);
     phase = "schemas";
     const finalUnit = lastUnit as ScannedUnit | null;
     const filesWritten = await reconcileSchemaFiles(fs, layout, state.schemas, (id, version) => {
