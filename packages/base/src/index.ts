@@ -7,6 +7,7 @@ export {
   isErrorCode,
   type Severity,
 } from "./errors/registry.js";
+export { DelegatingFileSystem, delegatingHandle } from "./fs/delegating-fs.js";
 export {
   ensureDir,
   readFileIfExists,

@@ -1,4 +1,11 @@
-import type { FileHandle, FileSystem, OpenMode, OpenOptions } from "@aerodb/base";
+import {
+  DelegatingFileSystem,
+  delegatingHandle,
+  type FileHandle,
+  type FileSystem,
+  type OpenMode,
+  type OpenOptions,
+} from "@aerodb/base";
 
 // The sink and its guard live in @aerodb/base (recovery in core reports through them too);
 // re-exported here, where backup, restore and verify have always imported them from.
@@ -9,17 +16,18 @@ export { guardProgress, NO_PROGRESS, type ProgressSink } from "@aerodb/base";
  * measures its progress by what it reads, whichever reader (WAL scan, snapshot check)
  * does the reading. Writes are not expected through it and are passed on unchanged.
  */
-export class CountingFileSystem implements FileSystem {
+export class CountingFileSystem extends DelegatingFileSystem {
   constructor(
-    private readonly inner: FileSystem,
+    inner: FileSystem,
     private readonly onRead: (bytes: number) => void,
-  ) {}
+  ) {
+    super(inner);
+  }
 
-  async open(path: string, mode: OpenMode, options?: OpenOptions): Promise<FileHandle> {
+  override async open(path: string, mode: OpenMode, options?: OpenOptions): Promise<FileHandle> {
     const handle = await this.inner.open(path, mode, options);
     const onRead = this.onRead;
-    return {
-      path: handle.path,
+    return delegatingHandle(handle, {
       read: async (b, o, l, p) => {
         const n = await handle.read(b, o, l, p);
         onRead(n);
@@ -30,38 +38,11 @@ export class CountingFileSystem implements FileSystem {
         onRead(n);
         return n;
       },
-      write: (b, o, l, p) => handle.write(b, o, l, p),
-      writeSync: (b, o, l, p) => handle.writeSync(b, o, l, p),
-      sync: () => handle.sync(),
-      truncate: (len) => handle.truncate(len),
-      size: () => handle.size(),
-      close: () => handle.close(),
-    };
+    });
   }
-  async readFile(path: string): Promise<Uint8Array> {
+  override async readFile(path: string): Promise<Uint8Array> {
     const bytes = await this.inner.readFile(path);
     this.onRead(bytes.length);
     return bytes;
-  }
-  readdir(path: string) {
-    return this.inner.readdir(path);
-  }
-  stat(path: string) {
-    return this.inner.stat(path);
-  }
-  mkdir(path: string) {
-    return this.inner.mkdir(path);
-  }
-  rename(from: string, to: string) {
-    return this.inner.rename(from, to);
-  }
-  unlink(path: string) {
-    return this.inner.unlink(path);
-  }
-  rmdir(path: string) {
-    return this.inner.rmdir(path);
-  }
-  syncDir(path: string) {
-    return this.inner.syncDir(path);
   }
 }

@@ -1,4 +1,5 @@
-import type { FileHandle, FileSystem, OpenMode, OpenOptions } from "../fs/types.js";
+import { DelegatingFileSystem, delegatingHandle } from "../fs/delegating-fs.js";
+import type { FileHandle, OpenMode, OpenOptions } from "../fs/types.js";
 
 /**
  * Named crash points for end-to-end tests (core §12): with AERODB_CRASH_POINT=<name> the
@@ -33,10 +34,8 @@ function killNow(): never {
 type CountedOp = "write" | "fsync" | "rename" | "unlink" | "truncate" | "mkdir" | "fsyncdir";
 
 /** Wraps a FileSystem so that file-system crash points fire at the nth operation of a kind. */
-export class CrashPointFileSystem implements FileSystem {
+export class CrashPointFileSystem extends DelegatingFileSystem {
   private readonly counts = new Map<CountedOp, number>();
-
-  constructor(private readonly inner: FileSystem) {}
 
   private around<T>(op: CountedOp, run: () => T): T {
     const n = (this.counts.get(op) ?? 0) + 1;
@@ -53,43 +52,26 @@ export class CrashPointFileSystem implements FileSystem {
     return result;
   }
 
-  async open(path: string, mode: OpenMode, options?: OpenOptions): Promise<FileHandle> {
+  override async open(path: string, mode: OpenMode, options?: OpenOptions): Promise<FileHandle> {
     const handle = await this.inner.open(path, mode, options);
     const around = this.around.bind(this);
-    return {
-      path: handle.path,
-      read: (b, o, l, p) => handle.read(b, o, l, p),
-      readSync: (b, o, l, p) => handle.readSync(b, o, l, p),
+    return delegatingHandle(handle, {
       write: (b, o, l, p) => around("write", () => handle.write(b, o, l, p)),
       writeSync: (b, o, l, p) => around("write", () => handle.writeSync(b, o, l, p)),
       sync: () => around("fsync", () => handle.sync()),
       truncate: (len) => around("truncate", () => handle.truncate(len)),
-      size: () => handle.size(),
-      close: () => handle.close(),
-    };
+    });
   }
-  readFile(path: string) {
-    return this.inner.readFile(path);
-  }
-  readdir(path: string) {
-    return this.inner.readdir(path);
-  }
-  stat(path: string) {
-    return this.inner.stat(path);
-  }
-  mkdir(path: string) {
+  override mkdir(path: string) {
     return this.around("mkdir", () => this.inner.mkdir(path));
   }
-  rename(from: string, to: string) {
+  override rename(from: string, to: string) {
     return this.around("rename", () => this.inner.rename(from, to));
   }
-  unlink(path: string) {
+  override unlink(path: string) {
     return this.around("unlink", () => this.inner.unlink(path));
   }
-  rmdir(path: string) {
-    return this.inner.rmdir(path);
-  }
-  syncDir(path: string) {
+  override syncDir(path: string) {
     return this.around("fsyncdir", () => this.inner.syncDir(path));
   }
 }

@@ -4,7 +4,13 @@
  * on one path until the test opens a gate (the way to keep a backup inside its archive
  * phase while the test issues commits, checkpoints or close()).
  */
-import type { FileHandle, FileSystem, OpenMode, OpenOptions } from "@aerodb/base";
+import {
+  DelegatingFileSystem,
+  type FileHandle,
+  type FileSystem,
+  type OpenMode,
+  type OpenOptions,
+} from "@aerodb/base";
 
 /** `create` is an exclusive open (mode "wx"), `open` any other. */
 export type HookedOp = "create" | "open" | "rename" | "unlink" | "mkdir" | "rmdir" | "syncDir";
@@ -23,12 +29,14 @@ interface Hold {
   readonly released: Promise<void>;
 }
 
-export class HookedFileSystem implements FileSystem {
+export class HookedFileSystem extends DelegatingFileSystem {
   /** `<op> <path>` (a rename: `rename <from> -> <to>`), in the order the operations began. */
   readonly log: string[] = [];
   private holds: Hold[] = [];
 
-  constructor(readonly inner: FileSystem) {}
+  constructor(inner: FileSystem) {
+    super(inner);
+  }
 
   /** The next `op` on `path` waits, once, until the gate is opened. */
   holdAt(op: HookedOp, path: string): Gate {
@@ -58,36 +66,27 @@ export class HookedFileSystem implements FileSystem {
     await hold.released;
   }
 
-  async open(path: string, mode: OpenMode, options?: OpenOptions): Promise<FileHandle> {
+  override async open(path: string, mode: OpenMode, options?: OpenOptions): Promise<FileHandle> {
     await this.enter(mode === "wx" ? "create" : "open", path);
     return this.inner.open(path, mode, options);
   }
-  readFile(path: string) {
-    return this.inner.readFile(path);
-  }
-  readdir(path: string) {
-    return this.inner.readdir(path);
-  }
-  stat(path: string) {
-    return this.inner.stat(path);
-  }
-  async mkdir(path: string) {
+  override async mkdir(path: string) {
     await this.enter("mkdir", path);
     return this.inner.mkdir(path);
   }
-  async rename(from: string, to: string) {
+  override async rename(from: string, to: string) {
     await this.enter("rename", from, `rename ${from} -> ${to}`);
     return this.inner.rename(from, to);
   }
-  async unlink(path: string) {
+  override async unlink(path: string) {
     await this.enter("unlink", path);
     return this.inner.unlink(path);
   }
-  async rmdir(path: string) {
+  override async rmdir(path: string) {
     await this.enter("rmdir", path);
     return this.inner.rmdir(path);
   }
-  async syncDir(path: string) {
+  override async syncDir(path: string) {
     await this.enter("syncDir", path);
     return this.inner.syncDir(path);
   }
