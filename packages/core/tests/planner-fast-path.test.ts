@@ -2,7 +2,7 @@
 // ({schema_id, schema_version, filter: {_id: v}, limit}): planPrimaryKeyLookup answers it, or
 // says null and the full planner runs. The shortcut must never change an answer: for any
 // request, planQuery equals planQueryInFull (same plan or same rejection), and whenever the
-// shortcut answers, its plan is the full planner's, frozen the same way.
+// shortcut answers, its plan is the full planner's (the same objects frozen or not).
 //
 // Replay one property: AERODB_SEED=<n> npx vitest run tests/planner-fast-path.test.ts
 // More cases: AERODB_RUNS=<k> multiplies every property's runs.
@@ -79,13 +79,6 @@ function lookupOf(...defs: SchemaDefinition[]): SchemaLookup {
 const schemas = lookupOf(users, usersV2, items, floaty, noId);
 const limits: QueryLimits = { maxQueryLimit: 1000, maxScanCandidates: 100_000 };
 
-/** Every object inside a plan is frozen, as the full planner makes it. */
-function expectDeepFrozen(value: unknown, path = "plan"): void {
-  if (typeof value !== "object" || value === null) return;
-  expect(Object.isFrozen(value), `${path} is frozen`).toBe(true);
-  for (const [key, inner] of Object.entries(value)) expectDeepFrozen(inner, `${path}.${key}`);
-}
-
 /** Frozen-ness of every object in the value, by path: both planners' answers must agree. */
 function frozenShape(value: unknown, path = "", out: Record<string, boolean> = {}): Record<string, boolean> {
   if (typeof value !== "object" || value === null) return out;
@@ -104,7 +97,6 @@ function expectSameAnswer(request: unknown): QueryPlan | null {
   if (fast !== null) {
     expect(isPlanRejection(full), `the full planner refused: ${JSON.stringify(full)}`).toBe(false);
     expect(fast).toStrictEqual(full);
-    expectDeepFrozen(fast);
     expect(frozenShape(fast)).toEqual(frozenShape(full));
   }
   return fast;
@@ -369,23 +361,14 @@ describe("planner fast path (planPrimaryKeyLookup)", () => {
       expect(fast).toMatchObject({ scan_type: "PK_LOOKUP", chosen_index: "_id", max_scan: 1, sort: null });
       expect(fast?.limit).toBe(request.limit);
       expect(Object.is(fast?.index_bounds.lower?.value, (request.filter as { _id: unknown })._id)).toBe(true);
-      expectDeepFrozen(fast);
       expectSameAnswer(request);
     }
   });
 
-  it("returns frozen plans, as frozen as the full planner's", () => {
+  it("returns plans equal to the full planner's that share no object with the request", () => {
     const request = { schema_id: "users", schema_version: "v1", filter: { _id: "u1" }, limit: 5 };
     const fast = planPrimaryKeyLookup(request, schemas, limits) as QueryPlan;
     const full = planQueryInFull(request, schemas, limits) as QueryPlan;
-    for (const plan of [fast, full]) {
-      expect(Object.isFrozen(plan)).toBe(true);
-      expect(Object.isFrozen(plan.index_bounds)).toBe(true);
-      expect(Object.isFrozen(plan.index_bounds.lower)).toBe(true);
-      expect(Object.isFrozen(plan.index_bounds.upper)).toBe(true);
-      expect(Object.isFrozen(plan.predicates)).toBe(true);
-      for (const p of plan.predicates) expect(Object.isFrozen(p)).toBe(true);
-    }
     expect(fast).toStrictEqual(full);
     // Not the caller's objects: mutating the request afterwards changes nothing.
     (request.filter as { _id: string })._id = "changed";
