@@ -3,8 +3,9 @@
 // the asynchronous commit path (ARCHITECTURE §4).
 import {
   AeroError,
+  DelegatingFileSystem,
+  delegatingHandle,
   type FileHandle,
-  type FileStat,
   type FileSystem,
   type OpenMode,
   type OpenOptions,
@@ -834,13 +835,15 @@ describe("append failures (core §1.3, scenario 43)", () => {
 });
 
 /** A FileSystem that forwards to a SimFileSystem but holds handle fsyncs at a gate. */
-class GatedFs implements FileSystem {
+class GatedFs extends DelegatingFileSystem {
   gated = false;
   syncsWaiting = 0;
   private releaseGate: (() => void) | null = null;
   private gate: Promise<void> = Promise.resolve();
 
-  constructor(readonly inner: SimFileSystem) {}
+  constructor(readonly sim: SimFileSystem) {
+    super(sim);
+  }
 
   arm(): void {
     this.gated = true;
@@ -849,17 +852,9 @@ class GatedFs implements FileSystem {
     });
   }
 
-  open(path: string, mode: OpenMode, options?: OpenOptions): Promise<FileHandle> {
-    return this.inner.open(path, mode, options).then((h) => this.wrap(h));
-  }
-
-  private wrap(h: FileHandle): FileHandle {
-    return {
-      path: h.path,
-      read: (b, o, l, p) => h.read(b, o, l, p),
-      readSync: (b, o, l, p) => h.readSync(b, o, l, p),
-      write: (b, o, l, p) => h.write(b, o, l, p),
-      writeSync: (b, o, l, p) => h.writeSync(b, o, l, p),
+  override async open(path: string, mode: OpenMode, options?: OpenOptions): Promise<FileHandle> {
+    const h = await this.inner.open(path, mode, options);
+    return delegatingHandle(h, {
       sync: async () => {
         if (this.gated) {
           this.syncsWaiting++;
@@ -868,40 +863,12 @@ class GatedFs implements FileSystem {
         }
         await h.sync();
       },
-      truncate: (n) => h.truncate(n),
-      size: () => h.size(),
-      close: () => h.close(),
-    };
+    });
   }
 
   release(): void {
     this.gated = false;
     this.releaseGate?.();
-  }
-
-  readFile(path: string): Promise<Uint8Array> {
-    return this.inner.readFile(path);
-  }
-  readdir(path: string): Promise<string[]> {
-    return this.inner.readdir(path);
-  }
-  stat(path: string): Promise<FileStat | null> {
-    return this.inner.stat(path);
-  }
-  mkdir(path: string): Promise<void> {
-    return this.inner.mkdir(path);
-  }
-  rename(from: string, to: string): Promise<void> {
-    return this.inner.rename(from, to);
-  }
-  unlink(path: string): Promise<void> {
-    return this.inner.unlink(path);
-  }
-  rmdir(path: string): Promise<void> {
-    return this.inner.rmdir(path);
-  }
-  syncDir(path: string): Promise<void> {
-    return this.inner.syncDir(path);
   }
 }
 
@@ -936,7 +903,7 @@ describe("the event loop keeps moving while an fsync is pending (ARCHITECTURE §
     expect(writer.durableBoundary.commitId).toBe(1);
     // Not durable yet: a power loss now would lose commit 2 (and may keep it); 2 is not acknowledged.
     // Only the header's and unit 1's fsyncs reached the disk; unit 2's is held at the gate.
-    expect(gated.inner.opCount("sync")).toBe(2);
+    expect(gated.sim.opCount("sync")).toBe(2);
 
     gated.release();
     const unit2 = await second;
