@@ -18,6 +18,7 @@ import {
   isFrame,
   MAX_FRAME_PAYLOAD,
   PROGRESS_STEP_BYTES,
+  readU32LE,
   readU64LE,
 } from "@aerodb/wal";
 import { schemaFileBytes } from "../engine/schema-files.js";
@@ -353,7 +354,9 @@ async function readVersionsFile(
         progress.advance(offset - reported);
         reported = offset;
       }
-      const frame = await input.nextFrame();
+      // Most frames are already buffered: take them without an await (a promise per frame cost
+      // more than decoding it); only a frame that runs past the buffer waits for a read.
+      const frame = input.bufferedFrame() ?? (await input.nextFrame());
       if (!isFrame(frame)) throw bad(frame);
       if (frame.kind !== FrameKind.VERSION) throw bad("kind");
       const payload = frame.payload;
@@ -479,11 +482,11 @@ class ChunkedInput {
   }
 
   async nextFrame(): Promise<DecodedFrame | "short" | "length" | "kind" | "crc"> {
-    const buffered = this.tryFrame();
+    const buffered = this.bufferedFrame();
     if (buffered !== null) return buffered;
     await this.fill(FRAME_OVERHEAD);
     if (this.end - this.start >= 4) {
-      const length = new DataView(this.buf.buffer, this.buf.byteOffset + this.start).getUint32(0, true);
+      const length = readU32LE(this.buf, this.start);
       if (length > MAX_FRAME_PAYLOAD) return "length";
       await this.fill(length + FRAME_OVERHEAD);
     }
@@ -491,10 +494,10 @@ class ChunkedInput {
   }
 
   /** The next frame when all of its bytes are buffered, else null (read more). */
-  private tryFrame(): DecodedFrame | "length" | "kind" | "crc" | null {
+  bufferedFrame(): DecodedFrame | "length" | "kind" | "crc" | null {
     const available = this.end - this.start;
     if (available < FRAME_OVERHEAD) return null;
-    const length = new DataView(this.buf.buffer, this.buf.byteOffset + this.start).getUint32(0, true);
+    const length = readU32LE(this.buf, this.start);
     if (length > MAX_FRAME_PAYLOAD) return "length";
     if (available < length + FRAME_OVERHEAD) return null;
     const frame = this.take();
