@@ -129,7 +129,9 @@ function shortText(bytes: Uint8Array, start: number, end: number): string {
     return recent.text;
   }
   const decoded = text(bytes, start, end);
-  recentTexts.unshift({ bytes: bytes.slice(start, end), text: decoded });
+  // A copy, never a view: Buffer#slice is a view, and a view would keep the whole buffer it was
+  // decoded from (a recovery scan's segment, tens of MiB) alive for the life of the process.
+  recentTexts.unshift({ bytes: Uint8Array.prototype.slice.call(bytes, start, end), text: decoded });
   if (recentTexts.length > 8) recentTexts.pop();
   return decoded;
 }
