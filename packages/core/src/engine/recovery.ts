@@ -93,7 +93,9 @@ export async function recover(input: RecoveryInput): Promise<Recovered> {
   state.deferIndexes();
   let phase = "checkpoint";
   let lastGoodLsn = 0;
-  let lastUnit: ScannedUnit | null = null;
+  // Only the final unit's commit id, never the unit: its records are views of the scanned
+  // segment's buffer, and the closures below (kept by the writer) share this scope.
+  let finalCommitId: number | null = null;
   const replayedSchemaCommits = new Map<string, number>();
   let versionsVerified = 0;
   let openedWriter: WalWriter | null = null;
@@ -124,7 +126,7 @@ export async function recover(input: RecoveryInput): Promise<Recovered> {
         applyUnit(state, unit, replayedSchemaCommits);
         versionsVerified += unit.records.filter((r) => r.kind === FrameKind.VERSION).length;
         lastGoodLsn = unit.commitLsn;
-        lastUnit = unit;
+        finalCommitId = unit.commitId;
         crashPoint("recovery:mid-replay");
       },
     });
@@ -134,12 +136,12 @@ export async function recover(input: RecoveryInput): Promise<Recovered> {
     phase = "indexes";
     state.buildIndexes(progress);
     phase = "schemas";
-    const finalUnit = lastUnit as ScannedUnit | null;
+    const lastCommitId = finalCommitId as number | null;
     const filesWritten = await reconcileSchemaFiles(fs, layout, state.schemas, (id, version) => {
       // Registration writes the schema file after the unit's fsync and before the next
       // commit can start, so only the log's final unit may lack its file.
       const commitId = replayedSchemaCommits.get(`${id}\u0000${version}`);
-      return commitId !== undefined && finalUnit !== null && finalUnit.commitId === commitId;
+      return commitId !== undefined && lastCommitId === commitId;
     });
     phase = "verify";
     verify(state, scan);
