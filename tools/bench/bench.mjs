@@ -25,6 +25,7 @@ import {
   median,
   NOT_APPLICABLE,
   PEERS,
+  POINT_READ_TARGET,
   parseList,
   RESTART_TARGET,
   RUNNABLE_WORKLOADS,
@@ -445,7 +446,8 @@ const report = {
     "AeroDB median / other median of the figure shown: above 1 = AeroDB faster for workloads 1-5, slower for 6 (ms). " +
     "Beside them: 1.disk_overwrite and 1.disk_async = AeroDB / the disk's sync overwrite and async overwrite " +
     "ceiling (AeroDB's own commit I/O: 3 writeSync + fs.fdatasync callback); 1.sqlite_over_disk_async = " +
-    "SQLite / that ceiling; 6.disk = AeroDB reopen / the naive parse floor (the restart target: <= " +
+    "SQLite / that ceiling; 4.disk = AeroDB point reads / the floor of a read from the file (readSync + CRC + " +
+    "JSON.parse, no lookup); 6.disk = AeroDB reopen / the naive parse floor (the restart target: <= " +
     `${RESTART_TARGET}); 6.disk_after_checkpoint = AeroDB reopen after a checkpoint / the naive parse floor.`,
   restart_target: {
     ratio: "ratios[6].disk (AeroDB reopen + first read / naive parse of every document of the same data)",
@@ -504,6 +506,15 @@ function references() {
       unit: "ops/s",
       aerodb: ratios[1]?.disk_async ?? null,
       sqlite: ratios[1]?.sqlite_over_disk_async ?? ratio(sqlite1, d1.async_overwrite_per_s),
+    });
+  }
+  if (results[4]?.disk?.status === "measured") {
+    refs.push({
+      label: "4. disk: a point read from the file, no database (readSync + CRC + JSON.parse, no lookup)",
+      value: results[4].disk.median,
+      unit: "reads/s",
+      aerodb: ratios[4]?.disk ?? null,
+      sqlite: ratio(med(4, "sqlite"), results[4].disk.median),
     });
   }
   if (results[6]?.disk?.status === "measured") {
@@ -707,6 +718,18 @@ if (results[3]?.disk?.extra?.mib_per_s) {
   log(
     `disk, workload 3: sequential write ${fmt(results[3].disk.extra.mib_per_s)} MiB/s, shown as documents of ` +
       `${fmt(results[3].disk.extra.mean_doc_bytes)} B per second`,
+  );
+}
+if (results[4]?.disk?.status === "measured") {
+  const sqliteOverFloor = ratio(med(4, "sqlite"), results[4].disk.median);
+  log(
+    `disk, workload 4: a read from the file without a database (readSync + CRC + JSON.parse, no lookup) ` +
+      `${fmt(results[4].disk.median)} reads/s` +
+      (ratios[4]?.disk ? ` (AeroDB / that ${fmt(ratios[4].disk)}` : " (") +
+      (sqliteOverFloor
+        ? `; SQLite / that ${fmt(sqliteOverFloor)}, so ${POINT_READ_TARGET}x SQLite = ` +
+          `${fmt(POINT_READ_TARGET * sqliteOverFloor)}x that)`
+        : ")"),
   );
 }
 if (results[6]?.disk?.status === "measured") {

@@ -7,16 +7,19 @@
 //      next group starts one microtask after the previous one completes (arrival-based, no timer)
 //   3  sequential write bandwidth: 1 MiB writes + one fdatasync at the end, expressed as documents/s
 //      (bytes/s divided by the mean document size)
+//   4  the floor of a point read from the file: the documents as checksummed frames in one file,
+//      per read a readSync of the frame, zlib.crc32 of it, toString and JSON.parse (no lookup)
 //   6  the naive parse floor of the restart target: readFileSync of the documents as JSON lines,
 //      JSON.parse of each, a Map by _id and a sorted (age, _id) array (run-one.mjs times it)
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { docOf } from "../common.mjs";
+import * as zlib from "node:zlib";
+import { docOf, idOf } from "../common.mjs";
 
 export function versions() {
   return {
     package: "node:fs",
-    engine: `Node ${process.version} fs (writeSync/fdatasyncSync/fdatasync; readFileSync + JSON.parse for 6)`,
+    engine: `Node ${process.version} fs (writeSync/fdatasyncSync/fdatasync; readSync + zlib.crc32 + JSON.parse for 4; readFileSync + JSON.parse for 6)`,
   };
 }
 
@@ -167,4 +170,54 @@ export function sequentialBandwidth(dir, bytes) {
   const s = secs(t0);
   fs.closeSync(fd);
   return { seconds: s, bytes };
+}
+
+/**
+ * Workload 4's floor: what a point read costs that fetches the document's bytes from its file
+ * and verifies them, with nothing of a database around it. The documents as frames
+ * (u32 length | JSON | u32 CRC-32 of the JSON) in one file, written untimed; their offsets in
+ * an array by document number, so that no lookup structure is timed. Per read: readSync of the
+ * frame at its offset, zlib.crc32 of the JSON bytes against the frame's, toString, JSON.parse.
+ * Warmed like the databases (every frame read once in order), then `reads` reads of the
+ * documents `pick()` names.
+ */
+export function readFloor(dir, docs, reads, pick) {
+  const file = path.join(dir, "frames.bin");
+  const fd = fs.openSync(file, "w+");
+  const offsets = new Float64Array(docs);
+  const sizes = new Uint32Array(docs);
+  let pos = 0;
+  for (let i = 0; i < docs; i++) {
+    const json = Buffer.from(JSON.stringify(docOf(i)));
+    const frame = Buffer.alloc(json.length + 8);
+    frame.writeUInt32LE(json.length, 0);
+    json.copy(frame, 4);
+    frame.writeUInt32LE(zlib.crc32(json), json.length + 4);
+    fs.writeSync(fd, frame, 0, frame.length, pos);
+    offsets[i] = pos;
+    sizes[i] = frame.length;
+    pos += frame.length;
+  }
+  fs.fsyncSync(fd);
+  const buf = Buffer.alloc(64 * 1024);
+  const read = (i) => {
+    const size = sizes[i];
+    if (fs.readSync(fd, buf, 0, size, offsets[i]) !== size) throw new Error(`short read of frame ${i}`);
+    const length = buf.readUInt32LE(0);
+    if (zlib.crc32(buf.subarray(4, 4 + length)) !== buf.readUInt32LE(4 + length)) {
+      throw new Error(`frame ${i} failed its checksum`);
+    }
+    return JSON.parse(buf.toString("utf8", 4, 4 + length));
+  };
+  for (let i = 0; i < docs; i++) if (read(i)._id !== idOf(i)) throw new Error(`warm-up: frame ${i} is wrong`);
+  let missing = 0;
+  const t0 = now();
+  for (let k = 0; k < reads; k++) {
+    const i = pick();
+    if (read(i)._id !== idOf(i)) missing++;
+  }
+  const s = secs(t0);
+  fs.closeSync(fd);
+  if (missing > 0) throw new Error(`${missing} reads returned the wrong document`);
+  return { seconds: s, ops: reads, file_mib: pos / 2 ** 20 };
 }
