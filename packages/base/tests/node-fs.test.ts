@@ -136,6 +136,24 @@ describe("NodeFileSystem: paths and directories", () => {
     await expect(fs.readFile(p("missing"))).rejects.toMatchObject({ code: "ENOENT" });
   });
 
+  it("readFile returns every byte of empty, small and large (17 MiB) files, each in a buffer of its own", async () => {
+    const big = Buffer.alloc(17 * 1024 * 1024 + 123);
+    for (let i = 0; i < big.length; i += 4096) big.writeUInt32LE(i, i);
+    big[big.length - 1] = 0xab;
+    nodeFs.writeFileSync(p("big"), big);
+    nodeFs.writeFileSync(p("empty"), "");
+    nodeFs.writeFileSync(p("small"), "tiny");
+    const read = await fs.readFile(p("big"));
+    expect(read.length).toBe(big.length);
+    expect(Buffer.compare(Buffer.from(read.buffer, read.byteOffset, read.length), big)).toBe(0);
+    expect((await fs.readFile(p("empty"))).length).toBe(0);
+    const small = await fs.readFile(p("small"));
+    expect(dec(small)).toBe("tiny");
+    // Callers view `.buffer`: it must hold this file's bytes only, not a shared pool's.
+    expect([small.byteOffset, small.buffer.byteLength]).toEqual([0, 4]);
+    await expect(fs.readFile(dir)).rejects.toMatchObject({ code: "EISDIR" });
+  });
+
   it("readdir returns names sorted by UTF-16 code units", async () => {
     const names = ["b", "B", "a", "_x", "Z", "é", "10", "9", "a.tmp", "😀"];
     for (const n of names) nodeFs.writeFileSync(p(n), "");
