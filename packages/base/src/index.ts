@@ -23,6 +23,7 @@ export {
   type CrashFate,
   type FaultKind,
   type FaultRule,
+  isSimulatedCrash,
   SimFileSystem,
   type SimFileSystemOptions,
   type SimOp,
@@ -38,5 +39,6 @@ export {
 } from "./progress/progress-sink.js";
 export { SeededRandom } from "./random/seeded-random.js";
 export { CrashPointFileSystem, crashPoint, crashPointArmed } from "./testing/crash-points.js";
+export { dumpTree } from "./testing/dump-tree.js";
 export { progressRecorder, type RecordedPhase, THROWING_PROGRESS } from "./testing/progress-recorder.js";
 export { runsMultiplier, seededProperty, seedList, withSeed } from "./testing/seeds.js";

@@ -7,6 +7,7 @@ import {
   type FileHandle,
   type FileSystem,
   isAeroError,
+  isSimulatedCrash,
   removeTree,
 } from "@aerodb/base";
 import {
@@ -416,10 +417,6 @@ async function removeQuietly(fs: FileSystem, path: string): Promise<void> {
   } catch {
     // best effort: the failure being reported is the original one
   }
-}
-
-function isSimulatedCrash(err: unknown): boolean {
-  return err instanceof Error && err.name === "SimulatedCrash";
 }
 
 /** Any failure of a backup: AERO_BACKUP_FAILED (an AeroError of that code passes through). */

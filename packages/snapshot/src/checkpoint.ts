@@ -1,5 +1,13 @@
 import * as posixPath from "node:path/posix";
-import { AeroError, crashPoint, ensureDir, type FileSystem, isAeroError, removeTree } from "@aerodb/base";
+import {
+  AeroError,
+  crashPoint,
+  ensureDir,
+  type FileSystem,
+  isAeroError,
+  isSimulatedCrash,
+  removeTree,
+} from "@aerodb/base";
 import {
   type CheckpointMarker,
   type CheckpointResult,
@@ -127,7 +135,7 @@ function wrap(
   code: "AERO_CHECKPOINT_FAILED" | "AERO_CHECKPOINT_TRUNCATE_FAILED",
   message: string,
 ): unknown {
-  if (err instanceof Error && err.name === "SimulatedCrash") return err;
+  if (isSimulatedCrash(err)) return err;
   if (isAeroError(err) && (err.severity === "FATAL" || err.code === code)) return err;
   const details: Record<string, unknown> = isAeroError(err)
     ? { cause_code: err.code }

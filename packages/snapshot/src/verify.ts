@@ -5,6 +5,7 @@ import {
   type FileSystem,
   isAeroError,
   isFsError,
+  isSimulatedCrash,
   readFileIfExists,
 } from "@aerodb/base";
 import {
@@ -83,7 +84,7 @@ export async function verifyArchiveContent(
 
 function contentDefect(reason: string, message: string, err: unknown): AeroError {
   if (!isAeroError(err)) {
-    if (err instanceof Error && err.name === "SimulatedCrash") throw err;
+    if (isSimulatedCrash(err)) throw err;
     return invalidBackup("unreadable", "The backup file could not be read.", {
       errno: (err as { code?: string })?.code ?? "unknown",
     });
@@ -166,7 +167,7 @@ export async function verifyBackup(
       problems: [],
     };
   } catch (err) {
-    if (err instanceof Error && err.name === "SimulatedCrash") throw err;
+    if (isSimulatedCrash(err)) throw err;
     return {
       backup_id: null,
       database_id: null,

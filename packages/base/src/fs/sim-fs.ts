@@ -63,6 +63,15 @@ export class SimulatedCrash extends Error {
   }
 }
 
+/**
+ * Is `err` a simulated crash (a power loss or a named crash point)? By name, not instanceof: a
+ * test's copy of @aerodb/base and the engine's may be two module instances. Code that catches
+ * errors rethrows these untouched, since after a crash nothing of the process may run on.
+ */
+export function isSimulatedCrash(err: unknown): boolean {
+  return err instanceof Error && err.name === "SimulatedCrash";
+}
+
 type Mutation = { kind: "write"; pos: number; bytes: Uint8Array } | { kind: "truncate"; length: number };
 
 /** A growable byte image of a file (its current or its durable content). */

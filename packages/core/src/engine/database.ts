@@ -4,6 +4,7 @@ import {
   crashPoint,
   type FileSystem,
   isAeroError,
+  isSimulatedCrash,
   NodeFileSystem,
   type ProgressSink,
 } from "@aerodb/base";
@@ -200,7 +201,7 @@ export async function open(configInput: unknown, options: OpenOptions = {}): Pro
     });
   } catch (err) {
     await lock.release().catch(() => undefined);
-    if (isAeroError(err) || (err instanceof Error && err.name === "SimulatedCrash")) throw err;
+    if (isAeroError(err) || isSimulatedCrash(err)) throw err;
     throw new AeroError("AERO_RECOVERY_FAILED", "Opening the database failed.", {
       errno: (err as { code?: string })?.code ?? "unknown",
     });
@@ -507,7 +508,7 @@ export class Database {
 
   /** A failed checkpoint or backup: an AeroError passes (a FATAL one stops the instance). */
   private maintenanceFailure(code: "AERO_CHECKPOINT_FAILED" | "AERO_BACKUP_FAILED", err: unknown): unknown {
-    if (err instanceof Error && err.name === "SimulatedCrash") return this.fail(err);
+    if (isSimulatedCrash(err)) return this.fail(err);
     if (isAeroError(err)) return this.fail(err);
     return new AeroError(code, "The operation failed.", {
       errno: (err as { code?: string })?.code ?? "unknown",
@@ -709,7 +710,7 @@ export class Database {
       await work();
     } catch (err) {
       if (isAeroError(err) && err.severity === "FATAL") throw this.fail(err);
-      if (err instanceof Error && err.name === "SimulatedCrash") throw this.fail(err);
+      if (isSimulatedCrash(err)) throw this.fail(err);
       throw this.fail(
         new AeroError("AERO_STORAGE_WRITE_FAILED", "Installing a durable commit failed.", {
           errno: (err as { code?: string })?.code ?? "unknown",

@@ -5,6 +5,7 @@ import {
   type FileSystem,
   guardProgress,
   isAeroError,
+  isSimulatedCrash,
   type ProgressSink,
 } from "@aerodb/base";
 import {
@@ -166,7 +167,7 @@ export async function recover(input: RecoveryInput): Promise<Recovered> {
       );
     }
     if (isAeroError(err)) throw err;
-    if (err instanceof Error && err.name === "SimulatedCrash") throw err;
+    if (isSimulatedCrash(err)) throw err;
     throw new AeroError(
       "AERO_RECOVERY_FAILED",
       "Recovery failed.",

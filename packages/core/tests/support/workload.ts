@@ -15,8 +15,7 @@
 // every outcome in canonical JSON, which commits were acknowledged, and whether a
 // SimulatedCrash stopped the run. `readDbState(db)` reads everything back through queries and
 // `modelView(state)` says what it must be.
-import * as posixPath from "node:path/posix";
-import { type ErrorCode, type FileSystem, isAeroError, SeededRandom, SimulatedCrash } from "@aerodb/base";
+import { type ErrorCode, isAeroError, isSimulatedCrash, SeededRandom } from "@aerodb/base";
 import { canonicalJson } from "../../src/canonical-json.js";
 import type { Database, DeleteRequest, WriteRequest } from "../../src/engine/database.js";
 import { parseSchemaDefinition } from "../../src/schema/definition.js";
@@ -605,10 +604,6 @@ export interface RunRecord {
   readonly mismatches: readonly string[];
 }
 
-export function isSimulatedCrash(err: unknown): boolean {
-  return err instanceof SimulatedCrash || (err instanceof Error && err.name === "SimulatedCrash");
-}
-
 function outcomeOfError(err: unknown): StepOutcome {
   if (isSimulatedCrash(err)) return { ok: false, text: "crash", crash: true };
   if (isAeroError(err)) return { ok: false, text: canonicalJson(err.toJSON()), crash: false, code: err.code };
@@ -808,30 +803,5 @@ export function modelIndexStats(state: ModelState): { count: number; entries: nu
 
 // ---- the bytes on disk ----------------------------------------------------------------------
 
-/**
- * Every directory and file under `root` (paths relative to it, sorted), files with their bytes
- * in base64; `skip` leaves paths out (LOCK, say). Reads only: no boundary operations.
- */
-export async function dumpTree(
-  fs: FileSystem,
-  root: string,
-  skip: (relative: string) => boolean = () => false,
-): Promise<Array<[string, string]>> {
-  const out: Array<[string, string]> = [];
-  const walk = async (dir: string, rel: string): Promise<void> => {
-    for (const name of await fs.readdir(dir)) {
-      const path = posixPath.join(dir, name);
-      const relative = rel === "" ? name : `${rel}/${name}`;
-      if (skip(relative)) continue;
-      const st = await fs.stat(path);
-      if (st?.isDirectory) {
-        out.push([`${relative}/`, "dir"]);
-        await walk(path, relative);
-      } else {
-        out.push([relative, Buffer.from(await fs.readFile(path)).toString("base64")]);
-      }
-    }
-  };
-  await walk(root, "");
-  return out;
-}
+// Shared with the other packages' tests: @aerodb/base's.
+export { dumpTree, isSimulatedCrash } from "@aerodb/base";

@@ -1,5 +1,5 @@
 import * as zlib from "node:zlib";
-import { AeroError, type FileSystem, isAeroError } from "@aerodb/base";
+import { AeroError, type FileSystem, isAeroError, isSimulatedCrash } from "@aerodb/base";
 import {
   type ArchiveEntry,
   archiveEntries,
@@ -88,7 +88,7 @@ export async function readBackupArchive(
     if (err instanceof ManifestDefect) {
       throw invalidBackup(err.reason, err.message, err.field === null ? {} : { field: err.field });
     }
-    if (isAeroError(err) || (err instanceof Error && err.name === "SimulatedCrash")) throw err;
+    if (isAeroError(err) || isSimulatedCrash(err)) throw err;
     if (options.visitor) throw err; // a write of the extraction failed: the caller's error
     throw unreadable(err);
   } finally {

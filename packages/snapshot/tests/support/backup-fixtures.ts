@@ -123,26 +123,6 @@ export async function diskWith(dataDir: string, shape: Shape, seed = 1): Promise
   return fs;
 }
 
-/** Every file and directory under `root` with its bytes (base64), sorted. */
-export async function dumpTree(fs: FileSystem, root: string): Promise<Array<[string, string]>> {
-  const out: Array<[string, string]> = [];
-  const walk = async (dir: string, rel: string): Promise<void> => {
-    for (const name of await fs.readdir(dir)) {
-      const path = posixPath.join(dir, name);
-      const relative = rel === "" ? name : `${rel}/${name}`;
-      const st = await fs.stat(path);
-      if (st?.isDirectory) {
-        out.push([`${relative}/`, "dir"]);
-        await walk(path, relative);
-      } else {
-        out.push([relative, Buffer.from(await fs.readFile(path)).toString("base64")]);
-      }
-    }
-  };
-  if ((await fs.stat(root))?.isDirectory) await walk(root, "");
-  return out;
-}
-
 /**
  * A copy of a simulated disk's current tree as a new simulated disk on which everything is
  * durable (the copy a crash campaign starts each point from).
@@ -183,10 +163,6 @@ export async function writeBytes(fs: FileSystem, path: string, bytes: Uint8Array
   await fs.syncDir(posixPath.dirname(path));
 }
 
-export function isSimulatedCrash(err: unknown): boolean {
-  return err instanceof Error && err.name === "SimulatedCrash";
-}
-
 /** The AeroError code of a rejection (or "none" when it resolved). */
 export async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {
@@ -196,3 +172,5 @@ export async function codeOf(promise: Promise<unknown>): Promise<string> {
     return (err as { code?: string }).code ?? String(err);
   }
 }
+
+export { dumpTree, isSimulatedCrash } from "@aerodb/base";

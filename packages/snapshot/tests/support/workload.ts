@@ -3,8 +3,7 @@
 // are core's tests), so each one commits: `expectCommit` is the commit id it gets (null for a
 // delete of an absent key). The model keeps its state after every commit, so a test can ask
 // "what must the database hold after commit c".
-import * as posixPath from "node:path/posix";
-import { type FileSystem, SeededRandom, SimulatedCrash } from "@aerodb/base";
+import { isSimulatedCrash, type SeededRandom } from "@aerodb/base";
 import { canonicalJson, type Database, type DocId } from "../../src/index.js";
 
 export const SEGMENT_BYTES = 64 * 1024;
@@ -262,10 +261,6 @@ export function viewText(db: Database): string {
   return canonicalJson(readView(db));
 }
 
-export function isSimulatedCrash(err: unknown): boolean {
-  return err instanceof SimulatedCrash || (err instanceof Error && err.name === "SimulatedCrash");
-}
-
 function issue(db: Database, op: Op): Promise<{ commit_id: number | null }> {
   switch (op.kind) {
     case "register":
@@ -324,24 +319,4 @@ export async function runOps(db: Database, ops: readonly Op[], batch = 3): Promi
   return { acknowledged, highestAttempted, crashed };
 }
 
-/** Every file under `root` with its bytes (base64), directories marked; reads only. */
-export async function dumpTree(fs: FileSystem, root: string): Promise<Array<[string, string]>> {
-  const out: Array<[string, string]> = [];
-  const walk = async (dir: string, rel: string): Promise<void> => {
-    for (const name of await fs.readdir(dir)) {
-      const path = posixPath.join(dir, name);
-      const relative = rel === "" ? name : `${rel}/${name}`;
-      const st = await fs.stat(path);
-      if (st?.isDirectory) {
-        out.push([`${relative}/`, "dir"]);
-        await walk(path, relative);
-      } else {
-        out.push([relative, Buffer.from(await fs.readFile(path)).toString("base64")]);
-      }
-    }
-  };
-  await walk(root, "");
-  return out;
-}
-
-export { SeededRandom };
+export { dumpTree, isSimulatedCrash, SeededRandom } from "@aerodb/base";
