@@ -5,6 +5,8 @@ import {
   type FileHandle,
   type FileSystem,
   isAeroError,
+  isFsError,
+  isSimulatedCrash,
   NodeFileSystem,
   removeTree,
   writeFully,
@@ -44,31 +46,53 @@ export interface RestoreResult {
   readonly commit_boundary: number;
   readonly lsn_boundary: number;
   readonly archive_bytes: number;
-  /** The target held a database (or an empty directory) that the restore replaced. */
+  /**
+   * The target held a database (a MANIFEST) that the restore replaced; false for an absent or
+   * empty target. An empty `<dd>` may be the placeholder of this restore or of a crashed one
+   * (see `lockTarget`): nothing of the user's is lost when it goes.
+   */
   readonly replaced: boolean;
 }
 
 type Lock = Awaited<ReturnType<typeof acquireLock>>;
 
+interface RestorePaths {
+  /** `<dd>`, the target data directory. */
+  readonly root: string;
+  readonly tmp: string;
+  readonly old: string;
+  readonly parent: string;
+}
+
+/** A `<dd>` this restore created because the target was missing. */
+interface Placeholder {
+  /** The missing parents of `<dd>` it created first, outermost first. */
+  readonly parents: readonly string[];
+}
+
 /**
  * Restore (core.md §11), offline: `configInput` names the target data directory `<dd>`.
  *
  * 1. Lock: `<dd>/LOCK` and the LOCK of any `<dd>.restore-old` / `<dd>.restore-tmp` left by an
- *    interrupted restore (a live holder -> AERO_STORAGE_LOCKED).
- * 2. Verify the archive fully before touching anything (structure, both manifests, every
- *    CRC, the whole snapshot): a failure is AERO_RESTORE_INVALID_BACKUP, the target untouched.
+ *    interrupted restore (a live holder -> AERO_STORAGE_LOCKED). A missing `<dd>` is first
+ *    created empty (the placeholder, durably, parents too) so that its LOCK is held for the
+ *    whole restore: a concurrent restore or open of the same target is refused at once.
+ * 2. Verify the archive fully before touching anything else (structure, both manifests, every
+ *    CRC, the whole snapshot): a failure is AERO_RESTORE_INVALID_BACKUP, the target untouched
+ *    (a placeholder and the parents made for it are removed again).
  * 3. Finish or undo an interrupted restore: `<dd>.restore-old` beside a `<dd>` means the swap
  *    was done (delete old); without `<dd>` it is renamed back; `<dd>.restore-tmp` is deleted.
  * 4. Extract into `<dd>.restore-tmp` (the archive is checked again as it is read): MANIFEST,
  *    snapshots/snap-<B>/, checkpoint.json, empty wal/, metadata/schemas/, a fresh
  *    metadata/state.json (data_dir = the resolved target, clean_shutdown true); every file
  *    and directory fsynced.
- * 5. Swap: `<dd>` -> `<dd>.restore-old` (when it exists), tmp -> `<dd>`, fsync the parent;
- *    delete the old one, fsync the parent, unlock.
+ * 5. Swap: `<dd>` (the old database or the placeholder) -> `<dd>.restore-old`, tmp -> `<dd>`,
+ *    fsync the parent; delete the old one, fsync the parent, unlock.
  *
  * A crash at any point leaves `<dd>` old or new, never mixed; core's open refuses with
  * AERO_RECOVERY_RESTORE_INCOMPLETE while `<dd>.restore-old` exists or `<dd>` is missing
- * beside `<dd>.restore-tmp`, and re-running the restore completes. The restored database
+ * beside `<dd>.restore-tmp`, and finds a placeholder left by a crash not initialized
+ * (AERO_STORAGE_NOT_INITIALIZED); re-running the restore completes. The restored database
  * continues at LSN lsn_boundary + 1 and CommitId B + 1 (recovery starts from the marker).
  */
 export async function restoreBackup(
@@ -87,6 +111,7 @@ export async function restoreBackup(
   const owner = { pid: options.pid ?? process.pid, databaseId: null };
   const probe = options.processProbe ?? realProcessProbe;
   const locks = new LockSet(fs, owner, probe);
+  const paths = { root, tmp, old, parent };
   try {
     if (
       archivePath.startsWith(`${root}/`) ||
@@ -99,77 +124,101 @@ export async function restoreBackup(
       });
     }
     await checkTarget(fs, root);
-    await locks.take(root, true);
-    await locks.take(old, true);
-    await locks.take(tmp, true);
-
-    const { archive } = await verifyBackupArchive(fs, archivePath, progress);
-    crashPoint("restore:after-verify");
-
-    await finishInterrupted(fs, { root, tmp, old, parent }, locks);
-    const replaced = (await fs.stat(root)) !== null;
-
+    const placeholder = await lockTarget(fs, paths, locks);
     try {
-      await ensureParents(fs, parent);
-      await fs.mkdir(tmp);
-      await fs.syncDir(parent);
-      await locks.take(tmp, false);
-      await extract(fs, archivePath, archive, tmp, config, progress);
+      return await restoreLocked(fs, { archivePath, config, progress, paths, locks });
     } catch (err) {
-      if (isSimulatedCrash(err)) throw err;
-      await removeTree(fs, tmp).catch(() => undefined);
-      throw restoreFailed(err, "extract");
-    }
-    crashPoint("restore:after-extract");
-
-    try {
-      if (replaced) {
-        await fs.rename(root, old);
-        crashPoint("restore:after-swap-old");
+      if (placeholder !== null && !isSimulatedCrash(err)) {
+        await removePlaceholder(fs, paths, placeholder, locks);
       }
-      await fs.rename(tmp, root);
-      crashPoint("restore:after-swap-new");
-      await fs.syncDir(parent);
-    } catch (err) {
-      if (isSimulatedCrash(err)) throw err;
-      // Put the old database back where it was; if that fails too, the leftovers make the
-      // next open refuse with AERO_RECOVERY_RESTORE_INCOMPLETE until the restore is re-run.
-      if (replaced && !(await fs.stat(root).catch(() => null)) && (await fs.stat(old).catch(() => null))) {
-        await fs.rename(old, root).catch(() => undefined);
-      }
-      await fs.syncDir(parent).catch(() => undefined);
-      throw restoreFailed(err, "swap");
+      throw err;
     }
-
-    try {
-      if (replaced) {
-        await removeTree(fs, old);
-        crashPoint("restore:mid-cleanup");
-        await fs.syncDir(parent);
-      }
-      // The new database's LOCK is the one this restore created in the temporary directory.
-      await fs.unlink(`${root}/LOCK`);
-      await fs.syncDir(root);
-    } catch (err) {
-      if (isSimulatedCrash(err)) throw err;
-      throw restoreFailed(err, "cleanup");
-    }
-    crashPoint("restore:after-cleanup");
-    const m = archive.manifest;
-    return {
-      data_dir: root,
-      backup_id: m.backup_id,
-      database_id: m.database_id,
-      snapshot_id: m.snapshot_id,
-      commit_boundary: m.commit_boundary,
-      lsn_boundary: m.lsn_boundary,
-      archive_bytes: archive.archiveBytes,
-      replaced,
-    };
   } finally {
     await locks.releaseAll();
     progress.stop();
   }
+}
+
+/**
+ * Steps 2-5, with the lock standing for `<dd>` held. Nothing seen before the verification is
+ * relied on after it: `<dd>`, `<dd>.restore-old` and `<dd>.restore-tmp` are looked at again.
+ * Nor can they change meanwhile: another restore needs the same lock before it touches any
+ * of them, and an open needs `<dd>/LOCK` (or is refused for `<dd>.restore-old`).
+ */
+async function restoreLocked(
+  fs: FileSystem,
+  job: {
+    archivePath: string;
+    config: ReturnType<typeof resolveConfig>;
+    progress: ProgressSink;
+    paths: RestorePaths;
+    locks: LockSet;
+  },
+): Promise<RestoreResult> {
+  const { archivePath, config, progress, paths, locks } = job;
+  const { root, tmp, old, parent } = paths;
+  await locks.take(old, true);
+  await locks.take(tmp, true);
+
+  const { archive } = await verifyBackupArchive(fs, archivePath, progress);
+  crashPoint("restore:after-verify");
+
+  await finishInterrupted(fs, paths, locks);
+  const replaced = await holdsDatabase(fs, root);
+
+  try {
+    // <dd> exists (the user's, the placeholder, or one step 3 renamed back), so its parent does.
+    await fs.mkdir(tmp);
+    await fs.syncDir(parent);
+    await locks.take(tmp, false);
+    await extract(fs, archivePath, archive, tmp, config, progress);
+  } catch (err) {
+    if (isSimulatedCrash(err)) throw err;
+    await removeTree(fs, tmp).catch(() => undefined);
+    throw restoreFailed(err, "extract");
+  }
+  crashPoint("restore:after-extract");
+
+  try {
+    await fs.rename(root, old);
+    crashPoint("restore:after-swap-old");
+    await fs.rename(tmp, root);
+    crashPoint("restore:after-swap-new");
+    await fs.syncDir(parent);
+  } catch (err) {
+    if (isSimulatedCrash(err)) throw err;
+    // Put the old database back where it was; if that fails too, the leftovers make the
+    // next open refuse with AERO_RECOVERY_RESTORE_INCOMPLETE until the restore is re-run.
+    if (!(await fs.stat(root).catch(() => null)) && (await fs.stat(old).catch(() => null))) {
+      await fs.rename(old, root).catch(() => undefined);
+    }
+    await fs.syncDir(parent).catch(() => undefined);
+    throw restoreFailed(err, "swap");
+  }
+
+  try {
+    await removeTree(fs, old);
+    crashPoint("restore:mid-cleanup");
+    await fs.syncDir(parent);
+    // The new database's LOCK is the one this restore created in the temporary directory.
+    await fs.unlink(`${root}/LOCK`);
+    await fs.syncDir(root);
+  } catch (err) {
+    if (isSimulatedCrash(err)) throw err;
+    throw restoreFailed(err, "cleanup");
+  }
+  crashPoint("restore:after-cleanup");
+  const m = archive.manifest;
+  return {
+    data_dir: root,
+    backup_id: m.backup_id,
+    database_id: m.database_id,
+    snapshot_id: m.snapshot_id,
+    commit_boundary: m.commit_boundary,
+    lsn_boundary: m.lsn_boundary,
+    archive_bytes: archive.archiveBytes,
+    replaced,
+  };
 }
 
 /**
@@ -190,6 +239,10 @@ class LockSet {
     if (ifExists && !(await this.fs.stat(dir))?.isDirectory) return;
     await this.drop(dir);
     this.held.set(dir, await acquireLock(this.fs, `${dir}/LOCK`, this.owner, this.probe));
+  }
+
+  holds(dir: string): boolean {
+    return this.held.has(dir);
   }
 
   /** Forgets a directory's lock (its LOCK file is gone or moved with the directory). */
@@ -219,7 +272,8 @@ async function checkTarget(fs: FileSystem, root: string): Promise<void> {
       reason: "target_not_directory",
     });
   }
-  const names = (await fs.readdir(root)).filter((n) => n !== "LOCK");
+  // LOCK.tmp: a crash while a stale LOCK was being taken over (writeFileAtomic).
+  const names = (await fs.readdir(root)).filter((n) => n !== "LOCK" && n !== "LOCK.tmp");
   if (names.length > 0 && !names.includes("MANIFEST")) {
     throw new AeroError(
       "AERO_RESTORE_FAILED",
@@ -227,6 +281,78 @@ async function checkTarget(fs: FileSystem, root: string): Promise<void> {
       { reason: "target_not_database" },
     );
   }
+}
+
+/**
+ * Step 1: takes the lock that stands for `<dd>` until the restore ends, so that nothing else
+ * can open, restore into, or create `<dd>` meanwhile. Without it, a restore into a missing
+ * target locked nothing: a second restore could delete its `<dd>.restore-tmp` mid-extract,
+ * or, started before the first finished, later swap out (and delete) the restored database
+ * while it was open and written to. Returns the placeholder when it had to make `<dd>`.
+ */
+async function lockTarget(fs: FileSystem, paths: RestorePaths, locks: LockSet): Promise<Placeholder | null> {
+  const { root, old } = paths;
+  if ((await fs.stat(root)) !== null) {
+    await locks.take(root, false);
+    return null;
+  }
+  // An interrupted swap moved the database to <dd>.restore-old: its LOCK, taken with the other
+  // leftovers, stands for <dd>'s until step 3 renames it back. A placeholder must not be made
+  // here: step 3 would read <dd> beside <dd>.restore-old as a finished swap and delete the old.
+  if ((await fs.stat(old)) !== null) return null;
+  const placeholder = await makePlaceholder(fs, paths);
+  // null: something made <dd> since it was found missing; it gets the checks an existing one gets.
+  if (placeholder === null) await checkTarget(fs, root);
+  await locks.take(root, false);
+  if (placeholder !== null) crashPoint("restore:after-placeholder");
+  return placeholder;
+}
+
+/** `<dd>` as an empty directory, its entry durable, missing parents made first; null if it appeared. */
+async function makePlaceholder(fs: FileSystem, paths: RestorePaths): Promise<Placeholder | null> {
+  const parents = await ensureParents(fs, paths.parent);
+  try {
+    await fs.mkdir(paths.root);
+  } catch (err) {
+    if (isFsError(err, "EEXIST")) return null;
+    throw err;
+  }
+  await fs.syncDir(paths.parent);
+  return { parents };
+}
+
+/**
+ * After a failure, takes the placeholder (and the parents made for it) away again, so that a
+ * refused restore into a missing target leaves it missing. Only while `<dd>` is still the
+ * placeholder and locked by this restore: rmdir refuses a directory with anything in it, so
+ * the restored database, or a LOCK another process took once ours was released, keeps it.
+ * Best effort: the restore's own error is the one reported, and an empty `<dd>` left behind
+ * only opens as not initialized until a restore fills it.
+ */
+async function removePlaceholder(
+  fs: FileSystem,
+  paths: RestorePaths,
+  placeholder: Placeholder,
+  locks: LockSet,
+): Promise<void> {
+  const { root, parent } = paths;
+  try {
+    if (!locks.holds(root) || (await fs.readdir(root)).some((name) => name !== "LOCK")) return;
+    await locks.drop(root);
+    await fs.rmdir(root);
+    await fs.syncDir(parent);
+    for (const dir of [...placeholder.parents].reverse()) {
+      await fs.rmdir(dir);
+      await fs.syncDir(posixPath.dirname(dir));
+    }
+  } catch (err) {
+    if (isSimulatedCrash(err)) throw err;
+  }
+}
+
+/** What `replaced` reports: whether `<dd>` is a database (an empty directory is not). */
+async function holdsDatabase(fs: FileSystem, root: string): Promise<boolean> {
+  return (await fs.stat(`${root}/MANIFEST`)) !== null;
 }
 
 /** Step 3: brings the leftovers of an interrupted restore back to "old database only". */
@@ -258,13 +384,20 @@ async function finishInterrupted(
   if (changed) await fs.syncDir(parent);
 }
 
-/** mkdir -p of the target's parent, each new entry made durable. */
-async function ensureParents(fs: FileSystem, dir: string): Promise<void> {
-  if (await fs.stat(dir)) return;
+/** mkdir -p of the target's parent, each new entry made durable; returns the directories made. */
+async function ensureParents(fs: FileSystem, dir: string): Promise<string[]> {
+  if (await fs.stat(dir)) return [];
   const up = posixPath.dirname(dir);
-  if (up !== dir) await ensureParents(fs, up);
-  await fs.mkdir(dir);
+  const made = up !== dir ? await ensureParents(fs, up) : [];
+  try {
+    await fs.mkdir(dir);
+  } catch (err) {
+    // Made by someone else meanwhile (another restore into a sibling, say): not ours to remove.
+    if (isFsError(err, "EEXIST")) return made;
+    throw err;
+  }
   await fs.syncDir(up);
+  return [...made, dir];
 }
 
 /**
@@ -367,10 +500,6 @@ async function writeFileExclusiveNoDirSync(fs: FileSystem, path: string, bytes: 
   } finally {
     await handle.close();
   }
-}
-
-function isSimulatedCrash(err: unknown): boolean {
-  return err instanceof Error && err.name === "SimulatedCrash";
 }
 
 /** A failure after validation: AERO_RESTORE_FAILED (verification errors pass through). */

@@ -3,8 +3,9 @@
 // of a restore, with a seeded choice of what the crash keeps of the unsynced changes. After
 // each crash:
 //   - opening the target gives the old database or the new one, exactly (never a mix), or
-//     refuses: AERO_RECOVERY_RESTORE_INCOMPLETE (the swap began), or, for a fresh target,
-//     AERO_STORAGE_NOT_INITIALIZED (nothing was swapped in yet);
+//     refuses: AERO_RECOVERY_RESTORE_INCOMPLETE (the swap began), or, for a target without a
+//     database, AERO_STORAGE_NOT_INITIALIZED (nothing was swapped in yet: at most the empty
+//     placeholder `<dd>` a restore into a missing target locks);
 //   - re-running the restore completes, leaving the target byte for byte what an
 //     uninterrupted restore leaves, and no `.restore-*` sibling.
 //
@@ -24,6 +25,7 @@ import {
   openDb,
   type Shape,
   stateOf,
+  writeBytes,
 } from "./support/backup-fixtures.js";
 
 const SRC = "/src/db";
@@ -36,7 +38,13 @@ interface Config {
   readonly name: string;
   readonly shape: Shape;
   /** What is at the target before the restore. */
-  readonly target: "none" | "database" | "interrupted-extract" | "interrupted-swap";
+  readonly target:
+    | "none"
+    | "database"
+    | "interrupted-extract"
+    | "interrupted-swap"
+    | "placeholder"
+    | "interrupted-placeholder-swap";
 }
 
 const CONFIGS: readonly Config[] = [
@@ -52,7 +60,23 @@ const CONFIGS: readonly Config[] = [
     target: "interrupted-extract",
   },
   { name: "after an interrupted swap", shape: { docs: 6, checkpointAfter: 6 }, target: "interrupted-swap" },
+  // The leftovers of a crashed restore into a missing target: its placeholder <dd> (empty but
+  // for the dead restore's LOCK), alone or already swapped out to <dd>.restore-old.
+  { name: "into a crashed restore's placeholder", shape: { docs: 5 }, target: "placeholder" },
+  {
+    name: "after an interrupted swap of a placeholder",
+    shape: { docs: 5, checkpointAfter: 2 },
+    target: "interrupted-placeholder-swap",
+  },
 ];
+
+/** An empty <dd> holding the LOCK of a restore that died (the placeholder it made). */
+async function addPlaceholder(disk: SimFileSystem, dir: string): Promise<void> {
+  await disk.mkdir("/dst");
+  await disk.mkdir(dir);
+  await writeBytes(disk, `${dir}/LOCK`, new TextEncoder().encode('{"database_id":null,"pid":999999}\n'));
+  await disk.syncDir("/dst");
+}
 
 async function restore(fs: SimFileSystem) {
   return restoreBackup(config(TARGET), ARCHIVE, { fs, processProbe: DEAD });
@@ -81,6 +105,17 @@ async function template(cfg: Config): Promise<{ disk: SimFileSystem; old: Record
   await src.backup(ARCHIVE);
   await src.close();
   if (cfg.target === "none") return { disk, old: null };
+  if (cfg.target === "placeholder") {
+    await addPlaceholder(disk, TARGET);
+    return { disk, old: null };
+  }
+  if (cfg.target === "interrupted-placeholder-swap") {
+    await addPlaceholder(disk, `${TARGET}.restore-old`);
+    await disk.mkdir(`${TARGET}.restore-tmp`);
+    await disk.mkdir(`${TARGET}.restore-tmp/wal`);
+    await disk.syncDir("/dst");
+    return { disk, old: null };
+  }
   const db = await openDb(disk, TARGET, 9);
   await fill(db, { docs: 5, offset: 300 });
   const old = stateOf(db);
