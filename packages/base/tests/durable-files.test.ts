@@ -211,6 +211,18 @@ describe("ensureDir", () => {
     }
   });
 
+  it("two callers racing for one directory both succeed, and it survives a crash", async () => {
+    for (const seed of seedList("durable-ensure-dir-race", 20)) {
+      await withSeed(seed, async () => {
+        const fs = new SimFileSystem();
+        // Both stat before either mkdirs: the second one's mkdir meets EEXIST.
+        await Promise.all([ensureDir(fs, "/a"), ensureDir(fs, "/a")]);
+        const after = fs.crash(seed);
+        expect(await after.stat("/a")).toMatchObject({ isDirectory: true });
+      });
+    }
+  });
+
   it("fails with EEXIST when a file has the name, and ENOENT without a parent", async () => {
     const fs = new SimFileSystem();
     await writeFileExclusive(fs, "/f", enc(""));

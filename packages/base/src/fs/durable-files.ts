@@ -73,7 +73,13 @@ export async function readFileIfExists(fs: FileSystem, path: string): Promise<Ui
 export async function ensureDir(fs: FileSystem, path: string): Promise<void> {
   const st = await fs.stat(path);
   if (st?.isDirectory) return;
-  await fs.mkdir(path);
+  try {
+    await fs.mkdir(path);
+  } catch (err) {
+    // Made by someone else since the stat (two inits of one directory, say): it is there, which
+    // is all this promises; its entry is made durable below all the same.
+    if (!isFsError(err, "EEXIST") || !(await fs.stat(path))?.isDirectory) throw err;
+  }
   await fs.syncDir(posixPath.dirname(path));
 }
 

@@ -31,7 +31,7 @@ import { readSnapshotManifest } from "../snapshot-format/read-snapshot.js";
 import { type SnapshotSource, writeSnapshotFiles } from "../snapshot-format/write-snapshot.js";
 import { encodeVersion } from "../store/version-codec.js";
 import type { EngineState } from "./engine-state.js";
-import { initDataDir } from "./init-data-dir.js";
+import { emptyButForLock, initDataDir } from "./init-data-dir.js";
 import { type Layout, layoutOf } from "./layout.js";
 import { acquireLock, type ProcessProbe, realProcessProbe } from "./lock.js";
 import type {
@@ -142,10 +142,12 @@ export async function open(configInput: unknown, options: OpenOptions = {}): Pro
   await checkNoInterruptedRestore(fs, layout.root);
   if (options.initialize) {
     const st = await fs.stat(layout.root);
-    if (!st || (st.isDirectory && (await fs.readdir(layout.root)).length === 0)) {
+    if (!st || (st.isDirectory && emptyButForLock(await fs.readdir(layout.root)))) {
       await initDataDir(config, {
         fs,
         ...(options.randomBytes ? { randomBytes: options.randomBytes } : {}),
+        ...(options.pid !== undefined ? { pid: options.pid } : {}),
+        ...(options.processProbe ? { processProbe: options.processProbe } : {}),
       });
     }
   }

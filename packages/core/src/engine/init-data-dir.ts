@@ -3,6 +3,7 @@ import * as posixPath from "node:path/posix";
 import { AeroError, ensureDir, type FileSystem, NodeFileSystem, writeFileAtomic } from "@aerodb/base";
 import { type AeroConfig, persistedFields, resolveConfig } from "../config/config.js";
 import { layoutOf } from "./layout.js";
+import { acquireLock, type ProcessProbe, realProcessProbe } from "./lock.js";
 import { manifestBytes, writeState } from "./state-file.js";
 
 export interface InitOptions {
@@ -10,13 +11,27 @@ export interface InitOptions {
   /** Source of the 16 random bytes of the database id (injectable for determinism). */
   readonly randomBytes?: (count: number) => Uint8Array;
   readonly cwd?: string;
+  /** The LOCK's owner pid (tests); the process's own by default. */
+  readonly pid?: number;
+  readonly processProbe?: ProcessProbe;
+}
+
+/**
+ * Whether a data directory's entries leave it empty for `init`: a LOCK (or the LOCK.tmp of a
+ * crash while a stale LOCK was taken over) is no one's data. A process killed between taking the
+ * lock and failing on an uninitialized directory, or a restore killed right after making its
+ * placeholder, leaves just that; `init` must not refuse such a directory as initialized.
+ */
+export function emptyButForLock(names: readonly string[]): boolean {
+  return names.every((name) => name === "LOCK" || name === "LOCK.tmp");
 }
 
 /**
  * `aerodb init`: fills an absent or empty directory. MANIFEST is written last, so a
  * directory is initialized exactly when MANIFEST exists; an interrupted init leaves a
  * directory that `open` refuses as not initialized and that init can be re-run on once
- * emptied.
+ * emptied. Like every command on a data directory it holds the LOCK while it writes (a live
+ * owner: AERO_STORAGE_LOCKED), so two inits, or an init and a restore, never interleave.
  */
 export async function initDataDir(
   configInput: unknown,
@@ -29,18 +44,35 @@ export async function initDataDir(
   if (st && !st.isDirectory) {
     throw new AeroError("AERO_STORAGE_ALREADY_INITIALIZED", "The data path exists and is not a directory.");
   }
-  if (st && (await fs.readdir(layout.root)).length > 0) {
+  // Refused before anything is written to it: a directory of someone else's files gets no LOCK.
+  if (st) await refuseUnlessEmpty(fs, layout.root);
+  else await ensureParents(fs, layout.root);
+  const lock = await acquireLock(
+    fs,
+    layout.lock,
+    { pid: options.pid ?? process.pid, databaseId: null },
+    options.processProbe ?? realProcessProbe,
+  );
+  try {
+    // Again under the lock: another init may have filled it since.
+    await refuseUnlessEmpty(fs, layout.root);
+    const databaseId = Buffer.from((options.randomBytes ?? randomBytes)(16)).toString("hex");
+    await ensureDir(fs, layout.wal);
+    await ensureDir(fs, layout.metadata);
+    await ensureDir(fs, layout.schemas);
+    await writeState(fs, layout.state, { persisted: persistedFields(config), clean_shutdown: true });
+    // Temp file, fsync, rename, directory fsync: MANIFEST is absent or complete, never empty.
+    await writeFileAtomic(fs, layout.manifest, manifestBytes(databaseId));
+    return { databaseId };
+  } finally {
+    await lock.release();
+  }
+}
+
+async function refuseUnlessEmpty(fs: FileSystem, root: string): Promise<void> {
+  if (!emptyButForLock(await fs.readdir(root))) {
     throw new AeroError("AERO_STORAGE_ALREADY_INITIALIZED", "The data directory is not empty.");
   }
-  if (!st) await ensureParents(fs, layout.root);
-  const databaseId = Buffer.from((options.randomBytes ?? randomBytes)(16)).toString("hex");
-  await ensureDir(fs, layout.wal);
-  await ensureDir(fs, layout.metadata);
-  await ensureDir(fs, layout.schemas);
-  await writeState(fs, layout.state, { persisted: persistedFields(config), clean_shutdown: true });
-  // Temp file, fsync, rename, directory fsync: MANIFEST is absent or complete, never empty.
-  await writeFileAtomic(fs, layout.manifest, manifestBytes(databaseId));
-  return { databaseId };
 }
 
 async function ensureParents(fs: FileSystem, dir: string): Promise<void> {
