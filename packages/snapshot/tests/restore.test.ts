@@ -1,7 +1,13 @@
 // Restore (core.md §11; §13 scenarios 35, 36, 37): verify everything before touching the
 // target, build the new database beside it, swap atomically; hostile and corrupted archives
 // are refused with AERO_RESTORE_INVALID_BACKUP and the target left byte for byte as it was.
-import { type SimFileSystem, SimulatedCrash } from "@aerodb/base";
+import {
+  DelegatingFileSystem,
+  type OpenMode,
+  type OpenOptions,
+  type SimFileSystem,
+  SimulatedCrash,
+} from "@aerodb/base";
 import { handleRequest } from "@aerodb/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type BackupManifest, decodeBackupManifest, encodeBackupManifest } from "../src/backup-manifest.js";
@@ -294,6 +300,25 @@ describe("§13.36 refusals leave the target unchanged", () => {
     // A dead owner's lock is taken over and the restore goes through.
     await restoreBackup(config(TARGET), ARCHIVE, { fs, processProbe: DEAD });
     expect((await stateAt(fs, TARGET)).state).toEqual(base.state);
+  });
+
+  it("a simulated crash while the archive is opened or stat'ed stays a crash (never 'unreadable')", async () => {
+    for (const op of ["stat", "open"] as const) {
+      const fs = await cloneDisk(base.fs);
+      const crashing = new (class extends DelegatingFileSystem {
+        override stat(path: string) {
+          if (op === "stat" && path === ARCHIVE) return Promise.reject(new SimulatedCrash(1));
+          return super.stat(path);
+        }
+        override open(path: string, mode: OpenMode, options?: OpenOptions) {
+          if (op === "open" && path === ARCHIVE) return Promise.reject(new SimulatedCrash(1));
+          return super.open(path, mode, options);
+        }
+      })(fs);
+      await expect(
+        restoreBackup(config(TARGET), ARCHIVE, { fs: crashing, processProbe: DEAD }),
+      ).rejects.toMatchObject({ name: "SimulatedCrash" });
+    }
   });
 
   it("a live restore's temporary directory locks the target out too", async () => {

@@ -96,8 +96,9 @@ export async function readBackupArchive(
   }
 }
 
-function unreadable(err: unknown): AeroError {
-  if (isAeroError(err)) return err;
+/** The error for a failed read of the archive; a simulated crash passes through as it is. */
+function unreadable(err: unknown): Error {
+  if (isAeroError(err) || isSimulatedCrash(err)) return err as Error;
   return invalidBackup("unreadable", "The backup file could not be read.", {
     errno: (err as { code?: string })?.code ?? "unknown",
   });
