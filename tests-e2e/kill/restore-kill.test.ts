@@ -24,6 +24,9 @@ import { nRequests, nSchema } from "./requests.js";
 //     refuses with AERO_RECOVERY_RESTORE_INCOMPLETE — never a mix;
 //   - re-running `aerodb restore` completes, and the target is byte for byte what an
 //     uninterrupted restore leaves, with no `.restore-*` sibling.
+// The semantic points also run into an absent target (where the restore first makes `<dd>` as
+// a locked placeholder, `restore:after-placeholder`): start then finds the new database, an
+// incomplete restore or nothing initialized, and a re-run gives the same bytes.
 // By default the semantic points and a fixed selection of file-system points run;
 // AERODB_CRASH_POINTS=all discovers and runs every file-system point of the restore.
 
@@ -62,11 +65,12 @@ async function startState(): Promise<{ rows: string } | { code: string }> {
   return { code: String((fatal[0]?.error as { code?: unknown })?.code) };
 }
 
-async function resetTarget(): Promise<void> {
+/** The target as the old database, or (`missing`) absent, with no restore leftovers. */
+async function resetTarget(missing = false): Promise<void> {
   for (const dir of [data, `${data}.restore-tmp`, `${data}.restore-old`]) {
     await fs.rm(dir, { recursive: true, force: true });
   }
-  await fs.cp(oldTemplate, data, { recursive: true });
+  if (!missing) await fs.cp(oldTemplate, data, { recursive: true });
 }
 
 async function restoreRun(point?: string) {
@@ -76,9 +80,14 @@ async function restoreRun(point?: string) {
   });
 }
 
-/** One kill at `point`; returns false when the restore never reached it (it completed). */
-async function killAt(point: string): Promise<boolean> {
-  await resetTarget();
+/**
+ * One kill at `point`; returns false when the restore never reached it (it completed). With
+ * `missing`, the restore goes into an absent target: after the kill, start finds the new
+ * database, an incomplete restore, or nothing initialized (no `<dd>`, or the restore's empty
+ * placeholder) — never the old database, since there was none.
+ */
+async function killAt(point: string, missing = false): Promise<boolean> {
+  await resetTarget(missing);
   const crashed = await restoreRun(point);
   if (crashed.signal !== "SIGKILL") {
     expect(crashed.code, `${point}: ${crashed.stdout}${crashed.stderr}`).toBe(0);
@@ -87,11 +96,17 @@ async function killAt(point: string): Promise<boolean> {
   expect(crashed.lines, `${point}: nothing printed before the kill`).toEqual([]);
   const seen = await startState();
   if ("rows" in seen) {
-    expect([oldRows, newRows], `${point}: the target is neither the old nor the new database`).toContain(
-      seen.rows,
-    );
+    expect(
+      missing ? [newRows] : [oldRows, newRows],
+      `${point}: the target is not a database it may be`,
+    ).toContain(seen.rows);
   } else {
-    expect(seen.code, point).toBe("AERO_RECOVERY_RESTORE_INCOMPLETE");
+    expect(
+      missing
+        ? ["AERO_RECOVERY_RESTORE_INCOMPLETE", "AERO_STORAGE_NOT_INITIALIZED"]
+        : ["AERO_RECOVERY_RESTORE_INCOMPLETE"],
+      point,
+    ).toContain(seen.code);
   }
   const again = await restoreRun();
   expect(again.code, `${point}: re-run: ${again.stdout}${again.stderr}`).toBe(0);
@@ -152,6 +167,13 @@ describe("SIGKILL during aerodb restore", () => {
   it.each(SEMANTIC)("%s: old or new or refused, and a re-run completes", async (point) => {
     expect(await killAt(point), `${point} was not reached`).toBe(true);
   });
+
+  it.each(["restore:after-placeholder", ...SEMANTIC])(
+    "into a missing target, %s: new or refused, and a re-run completes",
+    async (point) => {
+      expect(await killAt(point, true), `${point} was not reached`).toBe(true);
+    },
+  );
 
   it("mid-swap: start refuses with AERO_RECOVERY_RESTORE_INCOMPLETE until the restore is re-run", async () => {
     await resetTarget();
