@@ -16,6 +16,7 @@ export {
   writeFileExclusive,
   writeFully,
   writeFullySync,
+  writeNewFileSynced,
 } from "./fs/durable-files.js";
 export { compareCodeUnits, NodeFileSystem } from "./fs/node-fs.js";
 export {

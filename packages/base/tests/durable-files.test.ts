@@ -3,8 +3,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
+  DelegatingFileSystem,
+  delegatingHandle,
   ensureDir,
   NodeFileSystem,
+  type OpenMode,
+  type OpenOptions,
   readFileIfExists,
   removeTree,
   SimFileSystem,
@@ -15,6 +19,7 @@ import {
   writeFileExclusive,
   writeFully,
   writeFullySync,
+  writeNewFileSynced,
 } from "../src/index.js";
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -194,6 +199,43 @@ describe("readFileIfExists", () => {
     await writeFileExclusive(fs, "/f", enc("x"));
     fs.injectFault({ op: "readFile", nth: 1, kind: "EIO" });
     await expect(readFileIfExists(fs, "/f")).rejects.toMatchObject({ code: "EIO" });
+  });
+});
+
+describe("writeNewFileSynced", () => {
+  it("creates a file whose content survives a crash once its directory is synced, and refuses an existing one", async () => {
+    for (const seed of seedList("durable-new-file-synced", 20)) {
+      await withSeed(seed, async () => {
+        const fs = new SimFileSystem();
+        await writeNewFileSynced(fs, "/f", enc("payload"));
+        await fs.syncDir("/");
+        await expect(writeNewFileSynced(fs, "/f", enc("other"))).rejects.toMatchObject({ code: "EEXIST" });
+        const after = fs.crash(seed);
+        expect(new TextDecoder().decode(await after.readFile("/f"))).toBe("payload");
+      });
+    }
+  });
+
+  it("reports the failed write or fsync, not the failure to close after it", async () => {
+    for (const op of ["write", "sync"] as const) {
+      const sim = new SimFileSystem();
+      sim.injectFault({ op, nth: 1, kind: "EIO" });
+      let closed = 0;
+      const closeFails = new (class extends DelegatingFileSystem {
+        override async open(path: string, mode: OpenMode, options?: OpenOptions) {
+          const handle = await super.open(path, mode, options);
+          return delegatingHandle(handle, {
+            close: async () => {
+              await handle.close();
+              closed++;
+              throw Object.assign(new Error("close failed"), { code: "EBADF" });
+            },
+          });
+        }
+      })(sim);
+      await expect(writeNewFileSynced(closeFails, `/${op}`, enc("x"))).rejects.toMatchObject({ code: "EIO" });
+      expect(closed).toBe(1);
+    }
   });
 });
 

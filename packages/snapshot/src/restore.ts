@@ -10,6 +10,7 @@ import {
   NodeFileSystem,
   removeTree,
   writeFully,
+  writeNewFileSynced,
 } from "@aerodb/base";
 import {
   acquireLock,
@@ -483,23 +484,12 @@ async function extract(
     const [schemaId] = rel.split("/") as [string];
     const dir = posixPath.join(layout.schemas, schemaId);
     if (!dirs.includes(dir)) await mkdir(dir);
-    await writeFileExclusiveNoDirSync(fs, posixPath.join(layout.schemas, rel), bytes);
+    await writeNewFileSynced(fs, posixPath.join(layout.schemas, rel), bytes);
   }
-  await writeFileExclusiveNoDirSync(fs, layout.checkpoint, checkpointMarkerBytes(markerOf(m)));
+  await writeNewFileSynced(fs, layout.checkpoint, checkpointMarkerBytes(markerOf(m)));
   await writeState(fs, layout.state, { persisted: persistedFields(config), clean_shutdown: true });
   // Deepest first, so every entry is durable before the directory that holds it is.
   for (const dir of [...dirs].sort((a, b) => b.length - a.length)) await fs.syncDir(dir);
-}
-
-/** A new file, content fsynced; its directory entry is made durable by the caller. */
-async function writeFileExclusiveNoDirSync(fs: FileSystem, path: string, bytes: Uint8Array): Promise<void> {
-  const handle = await fs.open(path, "wx");
-  try {
-    await writeFully(handle, bytes, 0);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** A failure after validation: AERO_RESTORE_FAILED (verification errors pass through). */

@@ -31,32 +31,37 @@ export async function writeFully(
 }
 
 /**
+ * Creates a new file (exclusive: EEXIST if it is there) and fsyncs its content. Making its
+ * directory entry durable is the caller's: one directory fsync after many files. A failed write
+ * or fsync is the error reported, not a failure to close after it.
+ */
+export async function writeNewFileSynced(fs: FileSystem, path: string, bytes: Uint8Array): Promise<void> {
+  const handle = await fs.open(path, "wx");
+  try {
+    await writeFully(handle, bytes, 0);
+    await handle.sync();
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    throw err;
+  }
+  await handle.close();
+}
+
+/**
  * Replaces `path` atomically and durably: write a temp file, fsync it, rename it over the
  * target, fsync the directory. After a crash the reader sees the old file or the new one.
  */
 export async function writeFileAtomic(fs: FileSystem, path: string, bytes: Uint8Array): Promise<void> {
   const tmp = `${path}.tmp`;
   if (await fs.stat(tmp)) await fs.unlink(tmp);
-  const handle = await fs.open(tmp, "wx");
-  try {
-    await writeFully(handle, bytes, 0);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await writeNewFileSynced(fs, tmp, bytes);
   await fs.rename(tmp, path);
   await fs.syncDir(posixPath.dirname(path));
 }
 
 /** Creates a new file durably (exclusive), fsyncing its content and its directory entry. */
 export async function writeFileExclusive(fs: FileSystem, path: string, bytes: Uint8Array): Promise<void> {
-  const handle = await fs.open(path, "wx");
-  try {
-    await writeFully(handle, bytes, 0);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await writeNewFileSynced(fs, path, bytes);
   await fs.syncDir(posixPath.dirname(path));
 }
 

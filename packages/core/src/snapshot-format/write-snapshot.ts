@@ -1,5 +1,12 @@
 import * as posixPath from "node:path/posix";
-import { AeroError, compareCodeUnits, type FileHandle, type FileSystem, writeFully } from "@aerodb/base";
+import {
+  AeroError,
+  compareCodeUnits,
+  type FileHandle,
+  type FileSystem,
+  writeFully,
+  writeNewFileSynced,
+} from "@aerodb/base";
 import { crc32, FrameKind, MAX_FRAME_PAYLOAD } from "@aerodb/wal";
 import { schemaFileBytes } from "../engine/schema-files.js";
 import { sealJson } from "../engine/sealed-json.js";
@@ -69,7 +76,7 @@ export async function writeSnapshotFiles(
       currentId = def.schema_id;
     }
     const bytes = schemaFileBytes(def);
-    await writeWholeFile(fs, posixPath.join(idDir, `${def.schema_version}.json`), bytes);
+    await writeNewFileSynced(fs, posixPath.join(idDir, `${def.schema_version}.json`), bytes);
     files.push({
       path: `${SNAPSHOT_SCHEMAS_DIR}/${def.schema_id}/${def.schema_version}.json`,
       size: bytes.length,
@@ -91,7 +98,7 @@ export async function writeSnapshotFiles(
     schema_count: defs.length,
     files,
   };
-  await writeWholeFile(fs, posixPath.join(dir, SNAPSHOT_MANIFEST_FILE), manifestBytes(manifest));
+  await writeNewFileSynced(fs, posixPath.join(dir, SNAPSHOT_MANIFEST_FILE), manifestBytes(manifest));
   await fs.syncDir(dir);
   return manifest;
 }
@@ -185,16 +192,6 @@ export function compareSnapshotOrder(
   b: { readonly schemaId: string; readonly id: SnapshotVersion["id"]; readonly commitId: number },
 ): number {
   return compareCodeUnits(a.schemaId, b.schemaId) || compareIds(a.id, b.id) || a.commitId - b.commitId;
-}
-
-async function writeWholeFile(fs: FileSystem, path: string, bytes: Uint8Array): Promise<void> {
-  const handle = await fs.open(path, "wx");
-  try {
-    await writeFully(handle, bytes, 0);
-    await handle.sync();
-  } finally {
-    await closeQuietly(handle);
-  }
 }
 
 async function closeQuietly(handle: FileHandle): Promise<void> {
