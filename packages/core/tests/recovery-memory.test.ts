@@ -9,14 +9,8 @@ import * as v8 from "node:v8";
 import * as vm from "node:vm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { open } from "../src/engine/database.js";
+import { NOTES } from "./support/notes-schema.js";
 
-const NOTES = {
-  format_version: 1,
-  schema_id: "notes",
-  schema_version: "v1",
-  fields: { _id: { type: "int", required: true }, text: { type: "string", required: true } },
-  indexes: [],
-};
 const DOCS = 1000;
 const TEXT_BYTES = 4000;
 

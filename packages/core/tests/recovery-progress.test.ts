@@ -7,20 +7,13 @@
 import { type FileSystem, progressRecorder, SimFileSystem, THROWING_PROGRESS } from "@aerodb/base";
 import { describe, expect, it } from "vitest";
 import { open } from "../src/engine/database.js";
+import { NOTES } from "./support/notes-schema.js";
 import { readDbState } from "./support/workload.js";
 
 const DATA_DIR = "/db";
 const CONFIG = { core: { data_dir: DATA_DIR, wal_segment_bytes: 64 * 1024 } };
 const DB_ID_BYTES = Uint8Array.from({ length: 16 }, (_, i) => 0x10 + i);
 const DEAD_OWNER = () => false;
-
-const NOTES = {
-  format_version: 1,
-  schema_id: "notes",
-  schema_version: "v1",
-  fields: { _id: { type: "int", required: true }, text: { type: "string", required: true } },
-  indexes: [],
-};
 
 /** A database of ~600 KiB of notes over several 64 KiB segments, closed. */
 async function populated(): Promise<SimFileSystem> {

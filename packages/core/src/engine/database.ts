@@ -33,7 +33,7 @@ import { encodeVersion } from "../store/version-codec.js";
 import type { EngineState } from "./engine-state.js";
 import { emptyButForLock, initDataDir } from "./init-data-dir.js";
 import { type Layout, layoutOf } from "./layout.js";
-import { acquireLock, type ProcessProbe, realProcessProbe } from "./lock.js";
+import { lockDataDir, type ProcessProbe } from "./lock.js";
 import type {
   BackupArchivePhase,
   BackupResult,
@@ -158,12 +158,7 @@ export async function open(configInput: unknown, options: OpenOptions = {}): Pro
       "The data directory does not exist (run `aerodb init`).",
     );
   }
-  const lock = await acquireLock(
-    fs,
-    layout.lock,
-    { pid: options.pid ?? process.pid, databaseId: null },
-    options.processProbe ?? realProcessProbe,
-  );
+  const lock = await lockDataDir(fs, layout.lock, options);
   try {
     const { databaseId } = await readManifest(fs, layout.manifest);
     const state = await readState(fs, layout.state);

@@ -3,7 +3,7 @@ import * as posixPath from "node:path/posix";
 import { AeroError, ensureDir, type FileSystem, NodeFileSystem, writeFileAtomic } from "@aerodb/base";
 import { type AeroConfig, persistedFields, resolveConfig } from "../config/config.js";
 import { layoutOf } from "./layout.js";
-import { acquireLock, type ProcessProbe, realProcessProbe } from "./lock.js";
+import { lockDataDir, type ProcessProbe } from "./lock.js";
 import { manifestBytes, writeState } from "./state-file.js";
 
 export interface InitOptions {
@@ -47,12 +47,7 @@ export async function initDataDir(
   // Refused before anything is written to it: a directory of someone else's files gets no LOCK.
   if (st) await refuseUnlessEmpty(fs, layout.root);
   else await ensureParents(fs, layout.root);
-  const lock = await acquireLock(
-    fs,
-    layout.lock,
-    { pid: options.pid ?? process.pid, databaseId: null },
-    options.processProbe ?? realProcessProbe,
-  );
+  const lock = await lockDataDir(fs, layout.lock, options);
   try {
     // Again under the lock: another init may have filled it since.
     await refuseUnlessEmpty(fs, layout.root);

@@ -106,3 +106,17 @@ async function readOwner(fs: FileSystem, lockPath: string): Promise<LockOwner | 
     return null;
   }
 }
+
+/** The data directory's LOCK for a command: `pid` and `processProbe` default to this process's. */
+export function lockDataDir(
+  fs: FileSystem,
+  lockPath: string,
+  options: { readonly pid?: number; readonly processProbe?: ProcessProbe },
+): ReturnType<typeof acquireLock> {
+  return acquireLock(
+    fs,
+    lockPath,
+    { pid: options.pid ?? process.pid, databaseId: null },
+    options.processProbe ?? realProcessProbe,
+  );
+}
