@@ -48,20 +48,24 @@ export async function initDataDir(
   if (st) await refuseUnlessEmpty(fs, layout.root);
   else await ensureParents(fs, layout.root);
   const lock = await lockDataDir(fs, layout.lock, options);
+  let databaseId: string;
   try {
     // Again under the lock: another init may have filled it since.
     await refuseUnlessEmpty(fs, layout.root);
-    const databaseId = Buffer.from((options.randomBytes ?? randomBytes)(16)).toString("hex");
+    databaseId = Buffer.from((options.randomBytes ?? randomBytes)(16)).toString("hex");
     await ensureDir(fs, layout.wal);
     await ensureDir(fs, layout.metadata);
     await ensureDir(fs, layout.schemas);
     await writeState(fs, layout.state, { persisted: persistedFields(config), clean_shutdown: true });
     // Temp file, fsync, rename, directory fsync: MANIFEST is absent or complete, never empty.
     await writeFileAtomic(fs, layout.manifest, manifestBytes(databaseId));
-    return { databaseId };
-  } finally {
-    await lock.release();
+  } catch (err) {
+    // The failure is what init reports, not a failed release after it.
+    await lock.release().catch(() => undefined);
+    throw err;
   }
+  await lock.release();
+  return { databaseId };
 }
 
 async function refuseUnlessEmpty(fs: FileSystem, root: string): Promise<void> {
