@@ -258,7 +258,7 @@ async function verifyDataDirInner(
   if (!rootStat?.isDirectory) {
     throw new AeroError(
       "AERO_STORAGE_NOT_INITIALIZED",
-      "The data directory does not exist (run `aerodb init`).",
+      "The data directory does not exist (run `aerodb init`, or `aerodb restore` a backup into it).",
     );
   }
   const staleLock = await checkLock(fsInput, layout.lock);

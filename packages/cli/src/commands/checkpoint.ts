@@ -1,6 +1,5 @@
-import type { Database } from "@aerodb/core";
-import { type CliIo, EXIT_OK, failWith, toAeroError, writeResponse } from "../output.js";
-import { type CommonValues, commandConfig, commandFileSystem, openDatabase } from "../runtime.js";
+import type { CliIo } from "../output.js";
+import { type CommonValues, runOnDatabase } from "../runtime.js";
 
 /**
  * `aerodb checkpoint` (core.md §10, §12): offline: open the database (lock, recovery),
@@ -8,19 +7,11 @@ import { type CommonValues, commandConfig, commandFileSystem, openDatabase } fro
  * envelope as the `checkpoint` op: `{"status":"ok","data":{snapshot_id, commit_boundary,
  * lsn_boundary, segments_removed}}`.
  */
-export async function runCheckpointCommand(io: CliIo, values: CommonValues): Promise<number> {
-  let db: Database | null = null;
-  try {
-    const config = await commandConfig(io, values);
-    db = await openDatabase(io, config, commandFileSystem());
-    const result = await db.checkpoint();
-    const opened = db;
-    db = null;
-    await opened.close();
-    await writeResponse(io, { status: "ok", data: result });
-    return EXIT_OK;
-  } catch (err) {
-    await db?.close().catch(() => undefined);
-    return failWith(io, toAeroError(err, "AERO_CHECKPOINT_FAILED", "The checkpoint command failed."));
-  }
+export function runCheckpointCommand(io: CliIo, values: CommonValues): Promise<number> {
+  return runOnDatabase(
+    io,
+    values,
+    { code: "AERO_CHECKPOINT_FAILED", message: "The checkpoint command failed." },
+    (db) => db.checkpoint(),
+  );
 }

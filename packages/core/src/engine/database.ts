@@ -155,7 +155,7 @@ export async function open(configInput: unknown, options: OpenOptions = {}): Pro
   if (!rootStat?.isDirectory) {
     throw new AeroError(
       "AERO_STORAGE_NOT_INITIALIZED",
-      "The data directory does not exist (run `aerodb init`).",
+      "The data directory does not exist (run `aerodb init`, or `aerodb restore` a backup into it).",
     );
   }
   const lock = await lockDataDir(fs, layout.lock, options);

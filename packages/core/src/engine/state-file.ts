@@ -60,7 +60,7 @@ export async function readManifest(fs: FileSystem, path: string): Promise<{ data
   if (bytes === null) {
     throw new AeroError(
       "AERO_STORAGE_NOT_INITIALIZED",
-      "The data directory is not initialized (run `aerodb init`).",
+      "The data directory is not initialized (run `aerodb init`, or run an interrupted `aerodb restore` into it again).",
       {
         file: "MANIFEST",
       },
