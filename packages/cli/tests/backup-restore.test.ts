@@ -227,6 +227,8 @@ describe("the progress bar", () => {
     expect(verified).toMatch(/verify +\|#+\| 100% /);
     const backedUp = (await underPty(["backup", "--output", "c.tar", "--data", "db"])) ?? "";
     expect(backedUp).toMatch(/backup +\|#+\| 100% /);
+    // Opening the database to back it up is a recovery like any other: its bar comes first.
+    expect(backedUp).toMatch(/replay +\|#+\| 100% [\s\S]*backup +\|#+\| 100% /);
     // The bar never reaches stdout: a pipe gets the envelope alone.
     const piped = await runAerodb(["verify", "--backup", "b.tar"], { cwd });
     expect(piped.lines).toHaveLength(1);
