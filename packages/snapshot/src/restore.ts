@@ -26,7 +26,7 @@ import {
 } from "@aerodb/core";
 import { SNAPSHOT_PREFIX } from "./backup-manifest.js";
 import { guardProgress, type ProgressSink } from "./progress.js";
-import { type ReadArchive, readBackupArchive } from "./tar/backup-archive.js";
+import { archiveIdentity, type ReadArchive, readBackupArchive } from "./tar/backup-archive.js";
 import { markerOf, verifyBackupArchive } from "./verify.js";
 
 export interface RestoreOptions {
@@ -209,17 +209,7 @@ async function restoreLocked(
     throw restoreFailed(err, "cleanup");
   }
   crashPoint("restore:after-cleanup");
-  const m = archive.manifest;
-  return {
-    data_dir: root,
-    backup_id: m.backup_id,
-    database_id: m.database_id,
-    snapshot_id: m.snapshot_id,
-    commit_boundary: m.commit_boundary,
-    lsn_boundary: m.lsn_boundary,
-    archive_bytes: archive.archiveBytes,
-    replaced,
-  };
+  return { data_dir: root, ...archiveIdentity(archive), replaced };
 }
 
 /**

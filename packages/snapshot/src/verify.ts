@@ -27,7 +27,7 @@ import { FrameKind, parseSegmentFileName, type ScannedUnit, scanWal, type WalSca
 import type { BackupManifest } from "./backup-manifest.js";
 import { CountingFileSystem, guardProgress, type ProgressSink } from "./progress.js";
 import { ArchiveFileSystem } from "./tar/archive-fs.js";
-import { invalidBackup, type ReadArchive, readBackupArchive } from "./tar/backup-archive.js";
+import { archiveIdentity, invalidBackup, type ReadArchive, readBackupArchive } from "./tar/backup-archive.js";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -153,15 +153,9 @@ export async function verifyBackup(
   const progress = guardProgress(options.progress);
   try {
     const { archive, snapshot } = await verifyBackupArchive(fs, archivePath, progress);
-    const m = archive.manifest;
     return {
-      backup_id: m.backup_id,
-      database_id: m.database_id,
-      snapshot_id: m.snapshot_id,
-      commit_boundary: m.commit_boundary,
-      lsn_boundary: m.lsn_boundary,
-      archive_bytes: archive.archiveBytes,
-      files: m.files.length,
+      ...archiveIdentity(archive),
+      files: archive.manifest.files.length,
       versions: snapshot.version_count,
       schemas: snapshot.schema_count,
       problems: [],

@@ -59,6 +59,22 @@ async function privateSnapshots(sim: SimFileSystem): Promise<string[]> {
   return (await sim.readdir(SNAPSHOTS)).filter((n) => n.endsWith(".backup.tmp"));
 }
 
+/**
+ * Starts a backup and waits until it is held inside its archive phase (its pipeline turn over,
+ * `<path>.tmp` about to be created); `observe` wraps its promise (a recorder's `track`, say).
+ * The caller releases it with `gate.open()`.
+ */
+async function backupHeldInArchive(
+  fs: HookedFileSystem,
+  db: Database,
+  observe: <T>(p: Promise<T>) => Promise<T> = (p) => p,
+) {
+  const gate = fs.holdAt("create", TMP);
+  const backup = observe(db.backup(OUT));
+  await gate.reached;
+  return { gate, backup };
+}
+
 /** Records the order in which promises settle. */
 function recorder() {
   const events: string[] = [];
@@ -89,9 +105,8 @@ describe("a backup's archive phase does not hold up the pipeline", () => {
       const atB = stateOf(db);
       const b = db.stats().commit_high_water;
       const { events, track } = recorder();
-      const gate = fs.holdAt("create", TMP);
-      const backup = track("backup", db.backup(OUT));
-      await gate.reached; // the turn is over: phase 1 handed its archive phase back
+      // The turn is over: phase 1 handed its archive phase back.
+      const { gate, backup } = await backupHeldInArchive(fs, db, (p) => track("backup", p));
       expect(await privateSnapshots(sim)).toEqual(reused ? [] : [`${snapshotId(b)}.backup.tmp`]);
       const write = await track("commit", db.insert(late("late", 5)));
       expect(write.commit_id).toBe(b + 1);
@@ -125,9 +140,7 @@ describe("a backup's archive phase does not hold up the pipeline", () => {
 
       const { sim, fs } = await setup();
       const db = await openDb(fs, DB);
-      const gate = fs.holdAt("create", TMP);
-      const backup = db.backup(OUT);
-      await gate.reached;
+      const { gate, backup } = await backupHeldInArchive(fs, db);
       await db.insert(late("late", 5));
       await db.update({ schema_id: "users", schema_version: "v1", document: { _id: "u1", n: -1 } });
       await db.delete({ schema_id: "users", schema_version: "v1", _id: "u2" });
@@ -149,9 +162,7 @@ describe("maintenance is serialized", () => {
       const atB = stateOf(db);
       const b = db.stats().commit_high_water;
       const { events, track } = recorder();
-      const gate = fs.holdAt("create", TMP);
-      const backup = track("backup", db.backup(OUT));
-      await gate.reached;
+      const { gate, backup } = await backupHeldInArchive(fs, db, (p) => track("backup", p));
       const checkpoint = track("checkpoint", db.checkpoint());
       // Had the checkpoint taken its turn, it would have settled before this commit queued
       // behind it (and deleted the private snapshot being archived).
@@ -236,9 +247,7 @@ describe("shutdown and failures during the archive phase", () => {
       const db = await openDb(fs, DB);
       const atB = stateOf(db);
       const b = db.stats().commit_high_water;
-      const gate = fs.holdAt("create", TMP);
-      const backup = db.backup(OUT);
-      await gate.reached;
+      const { gate, backup } = await backupHeldInArchive(fs, db);
       const checkpoint = db.checkpoint(); // accepted before close(): finished by it
       const closing = db.close();
       expect(db.lifecycleState).toBe("SHUTTING_DOWN");
@@ -274,10 +283,8 @@ describe("shutdown and failures during the archive phase", () => {
       const db = await openDb(fs, DB);
       const b = db.stats().commit_high_water;
       expect(await sim.stat(SNAPSHOTS)).toBeNull();
-      const gate = fs.holdAt("create", TMP);
       sim.injectFault({ op: "write", nth: 1, kind: "EIO", pathIncludes: TMP });
-      const backup = db.backup(OUT);
-      await gate.reached;
+      const { gate, backup } = await backupHeldInArchive(fs, db);
       expect((await db.insert(late("late", 5))).commit_id).toBe(b + 1);
       gate.open();
       await expect(backup).rejects.toMatchObject({
@@ -307,9 +314,7 @@ describe("shutdown and failures during the archive phase", () => {
       const { sim, fs } = await setup();
       const db = await openDb(fs, DB);
       const atB = stateOf(db);
-      const gate = fs.holdAt("create", TMP);
-      const backup = db.backup(OUT);
-      await gate.reached;
+      const { gate, backup } = await backupHeldInArchive(fs, db);
       sim.injectFault({ op: "sync", nth: 1, kind: "EIO", pathIncludes: "/wal/" });
       await expect(db.insert(late("late", 5))).rejects.toMatchObject({
         code: "AERO_WAL_FSYNC_FAILED",

@@ -36,6 +36,19 @@ export interface ReadArchive {
   readonly files: readonly ArchivedFile[];
 }
 
+/** What a verified archive says of the backup it holds: restore's result and verify's report. */
+export function archiveIdentity(archive: ReadArchive) {
+  const m = archive.manifest;
+  return {
+    backup_id: m.backup_id,
+    database_id: m.database_id,
+    snapshot_id: m.snapshot_id,
+    commit_boundary: m.commit_boundary,
+    lsn_boundary: m.lsn_boundary,
+    archive_bytes: archive.archiveBytes,
+  };
+}
+
 /** AERO_RESTORE_INVALID_BACKUP: the archive fails a check; nothing was or will be changed. */
 export function invalidBackup(
   reason: string,
