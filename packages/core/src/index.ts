@@ -26,7 +26,13 @@ export {
 } from "./engine/database.js";
 export { type InitOptions, initDataDir } from "./engine/init-data-dir.js";
 export { type Layout, layoutOf } from "./engine/layout.js";
-export { acquireLock, type LockOwner, type ProcessProbe, realProcessProbe } from "./engine/lock.js";
+export {
+  acquireLock,
+  type HeldLock,
+  type LockOwner,
+  type ProcessProbe,
+  realProcessProbe,
+} from "./engine/lock.js";
 export type {
   ArchiveControl,
   BackupArchivePhase,

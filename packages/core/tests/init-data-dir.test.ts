@@ -1,5 +1,6 @@
-// `init` (and `open` with `initialize`) on what a killed process can leave in a data directory,
-// and under a live owner's LOCK (core.md §9: every command on a data directory takes the LOCK).
+// `init` (and `open` with `initialize`) on what a killed process can leave in a data directory
+// (a LOCK, an interrupted restore's leftovers), and under a live owner's LOCK (core.md §9: every
+// command on a data directory takes the LOCK).
 import { SimFileSystem } from "@aerodb/base";
 import { describe, expect, it } from "vitest";
 import { open } from "../src/engine/database.js";
@@ -71,6 +72,29 @@ describe("init", () => {
       stale_lock: false,
     });
     await db.close();
+  });
+
+  it("is refused with AERO_RECOVERY_RESTORE_INCOMPLETE beside an interrupted restore's swap, and writes nothing", async () => {
+    // A restore killed between its two renames: the old database is <dd>.restore-old and <dd> is
+    // missing. A database made at <dd> now would be taken for the restored one by the re-run,
+    // which would then delete the old one as a finished swap's leftover.
+    for (const target of ["missing", "empty"] as const) {
+      const fs = new SimFileSystem();
+      await initDataDir(
+        { core: { data_dir: `${ROOT}.restore-old` } },
+        { fs, randomBytes: ID, processProbe: DEAD },
+      );
+      if (target === "empty") await fs.mkdir(ROOT);
+      const before = await dumpTree(fs, "/");
+      await expect(initDataDir(CONFIG, { fs, randomBytes: ID, processProbe: DEAD })).rejects.toMatchObject({
+        code: "AERO_RECOVERY_RESTORE_INCOMPLETE",
+        details: { leftover: "restore-old" },
+      });
+      await expect(open(CONFIG, { fs, initialize: true, processProbe: DEAD })).rejects.toMatchObject({
+        code: "AERO_RECOVERY_RESTORE_INCOMPLETE",
+      });
+      expect(await dumpTree(fs, "/")).toEqual(before);
+    }
   });
 
   it("two inits of one absent directory: one initializes, the other is refused, one database id on disk", async () => {

@@ -15,6 +15,7 @@ import {
 import {
   acquireLock,
   checkpointMarkerBytes,
+  type HeldLock,
   layoutOf,
   type ProcessProbe,
   persistedFields,
@@ -54,8 +55,6 @@ export interface RestoreResult {
    */
   readonly replaced: boolean;
 }
-
-type Lock = Awaited<ReturnType<typeof acquireLock>>;
 
 interface RestorePaths {
   /** `<dd>`, the target data directory. */
@@ -181,9 +180,11 @@ async function restoreLocked(
   crashPoint("restore:after-extract");
 
   try {
-    await fs.rename(root, old);
+    // Each directory moves with its LOCK, held throughout: <dd>'s lock now stands for
+    // <dd>.restore-old, and the temporary directory's for the new <dd>.
+    await locks.move(root, old);
     crashPoint("restore:after-swap-old");
-    await fs.rename(tmp, root);
+    await locks.move(tmp, root);
     crashPoint("restore:after-swap-new");
     await fs.syncDir(parent);
   } catch (err) {
@@ -191,7 +192,7 @@ async function restoreLocked(
     // Put the old database back where it was; if that fails too, the leftovers make the
     // next open refuse with AERO_RECOVERY_RESTORE_INCOMPLETE until the restore is re-run.
     if (!(await fs.stat(root).catch(() => null)) && (await fs.stat(old).catch(() => null))) {
-      await fs.rename(old, root).catch(() => undefined);
+      await locks.move(old, root).catch(() => undefined);
     }
     await fs.syncDir(parent).catch(() => undefined);
     throw restoreFailed(err, "swap");
@@ -199,10 +200,11 @@ async function restoreLocked(
 
   try {
     await removeTree(fs, old);
+    await locks.drop(old);
     crashPoint("restore:mid-cleanup");
     await fs.syncDir(parent);
     // The new database's LOCK is the one this restore created in the temporary directory.
-    await fs.unlink(`${root}/LOCK`);
+    await locks.release(root);
     await fs.syncDir(root);
   } catch (err) {
     if (isSimulatedCrash(err)) throw err;
@@ -217,7 +219,7 @@ async function restoreLocked(
  * (removeTree) under a restore, so a lock is dropped from the set when its directory goes.
  */
 class LockSet {
-  private readonly held = new Map<string, Lock>();
+  private readonly held = new Map<string, HeldLock>();
 
   constructor(
     private readonly fs: FileSystem,
@@ -244,6 +246,34 @@ class LockSet {
     await lock.release().catch((err) => {
       if (isSimulatedCrash(err)) throw err; // the process is gone: nothing after it runs
     });
+  }
+
+  /**
+   * Renames `from` to `to` with the lock `from` holds, which then stands for `to`: the LOCK
+   * inside moves with the directory and is held in this process under both names while it moves
+   * (HeldLock.moveWith), so no open or restore here takes it for a dead owner's meanwhile.
+   */
+  async move(from: string, to: string): Promise<void> {
+    const lock = this.held.get(from);
+    const rename = () => this.fs.rename(from, to);
+    if (lock === undefined) return rename();
+    if (this.held.has(to)) {
+      throw new AeroError("AERO_INTERNAL_INVARIANT", "A restore moved a locked directory onto another.", {
+        from,
+        to,
+      });
+    }
+    await lock.moveWith(`${to}/LOCK`, rename);
+    this.held.delete(from);
+    this.held.set(to, lock);
+  }
+
+  /** Releases a directory's lock now, its LOCK file removed; unlike drop, a failure is reported. */
+  async release(dir: string): Promise<void> {
+    const lock = this.held.get(dir);
+    if (!lock) return;
+    this.held.delete(dir);
+    await lock.release();
   }
 
   async releaseAll(): Promise<void> {
@@ -361,9 +391,8 @@ async function finishInterrupted(
       await removeTree(fs, old);
       await locks.drop(old);
     } else {
-      await fs.rename(old, root);
-      await locks.drop(old);
-      await locks.take(root, false);
+      // The old database's LOCK moves back with it and stands for <dd> again.
+      await locks.move(old, root);
     }
     changed = true;
   }

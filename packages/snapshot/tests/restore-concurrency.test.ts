@@ -180,6 +180,34 @@ describe("a restore into a missing target holds the target's lock throughout", (
   });
 });
 
+describe("a restore's swap keeps its locks while the directories move", () => {
+  it("a second restore in this process, between the first's two renames, is refused and changes nothing", async () => {
+    // Mid-swap <dd> is missing and <dd>.restore-old holds the old database with the LOCK of
+    // <dd>, naming this process's pid. Held by no one here under its new name, that LOCK was
+    // taken for a dead owner's: the second restore took it over, then gave it up (removed it).
+    const { sim, stateA } = await twoBackups();
+    const fs = new HookedFileSystem(sim);
+    const { gate, first } = await restoreHeldAt(fs, "rename", TMP);
+    expect(await sim.readdir("/dst")).toEqual(["db.restore-old", "db.restore-tmp"]);
+    const before = await dumpTree(sim, "/");
+    const second = await codeOf(restore(fs, ARCHIVE_B));
+    const opening = await openCode(fs);
+    const after = await dumpTree(sim, "/");
+    gate.open();
+    const result = await first;
+
+    expect({ second, opening }).toEqual({
+      second: "AERO_STORAGE_LOCKED",
+      opening: "AERO_RECOVERY_RESTORE_INCOMPLETE",
+    });
+    expect(after).toEqual(before);
+    expect(result).toMatchObject({ value: { replaced: false } });
+    expect(await stateAt(fs)).toEqual(stateA);
+    expect(await sim.readdir("/dst")).toEqual(["db"]);
+    expect(await sim.readdir(TARGET)).not.toContain("LOCK");
+  });
+});
+
 describe("the placeholder after a crash or a refusal", () => {
   it("a crash right after the placeholder was made: open is AERO_STORAGE_NOT_INITIALIZED, a re-run restores", async () => {
     const { sim: template, stateA } = await twoBackups();

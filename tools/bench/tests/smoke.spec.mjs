@@ -85,6 +85,18 @@ describe("pnpm bench --tiny", () => {
     expect(run.stdout).toMatch(/AeroDB, workload 6 after a checkpoint: .* ms \(\/ naive parse/);
   });
 
+  it("measures the verify floor of workload 6: every frame of AeroDB-shaped log checked, against the naive parse", () => {
+    const extra = report.results[6].disk.runs[0].extra;
+    expect(extra.verify_floor_what).toMatch(/the CRC-32 of every frame checked/);
+    expect(extra.verify_floor_ms).toBeGreaterThan(0);
+    expect(extra.verify_floor_file_mib).toBeGreaterThan(0);
+    expect(report.ratios[6].disk_verify).toBeGreaterThan(0);
+    expect(report.ratios[6].verify_floor_over_naive).toBeGreaterThan(0);
+    expect(run.stdout).toMatch(
+      /disk, workload 6: verifying every frame of AeroDB's log .* ms = .*x the naive parse floor \(target <= 0\.2\); AeroDB reopen \/ that/,
+    );
+  });
+
   it("records AeroDB's WAL bytes and fsyncs per commit", () => {
     for (const w of [1, 2, 3]) {
       const wal = report.results[w].aerodb.aerodb_wal;

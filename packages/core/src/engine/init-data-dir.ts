@@ -4,6 +4,7 @@ import { AeroError, ensureDir, type FileSystem, NodeFileSystem, writeFileAtomic 
 import { type AeroConfig, persistedFields, resolveConfig } from "../config/config.js";
 import { layoutOf } from "./layout.js";
 import { lockDataDir, type ProcessProbe } from "./lock.js";
+import { checkNoInterruptedRestore } from "./restore-guard.js";
 import { manifestBytes, writeState } from "./state-file.js";
 
 export interface InitOptions {
@@ -27,7 +28,8 @@ export function emptyButForLock(names: readonly string[]): boolean {
 }
 
 /**
- * `aerodb init`: fills an absent or empty directory. MANIFEST is written last, so a
+ * `aerodb init`: fills an absent or empty directory, refused (AERO_RECOVERY_RESTORE_INCOMPLETE)
+ * while an interrupted restore's leftovers say it is to be completed. MANIFEST is written last, so a
  * directory is initialized exactly when MANIFEST exists; an interrupted init leaves a
  * directory that `open` refuses as not initialized and that init can be re-run on once
  * emptied. Like every command on a data directory it holds the LOCK while it writes (a live
@@ -40,6 +42,9 @@ export async function initDataDir(
   const config: AeroConfig = resolveConfig(configInput, options.cwd);
   const fs = options.fs ?? new NodeFileSystem();
   const layout = layoutOf(config.core.data_dir);
+  // An interrupted restore's swap leaves the old database in <dd>.restore-old: a database made
+  // at <dd> now would be taken for the restored one, and the old one deleted, by the re-run.
+  await checkNoInterruptedRestore(fs, layout.root);
   const st = await fs.stat(layout.root);
   if (st && !st.isDirectory) {
     throw new AeroError("AERO_STORAGE_ALREADY_INITIALIZED", "The data path exists and is not a directory.");
@@ -50,8 +55,9 @@ export async function initDataDir(
   const lock = await lockDataDir(fs, layout.lock, options);
   let databaseId: string;
   try {
-    // Again under the lock: another init may have filled it since.
+    // Again under the lock: another init may have filled it, or a restore begun its swap, since.
     await refuseUnlessEmpty(fs, layout.root);
+    await checkNoInterruptedRestore(fs, layout.root);
     databaseId = Buffer.from((options.randomBytes ?? randomBytes)(16)).toString("hex");
     await ensureDir(fs, layout.wal);
     await ensureDir(fs, layout.metadata);

@@ -43,6 +43,23 @@ function heldSet(fs: FileSystem): Set<string> {
   return set;
 }
 
+/** A LOCK this process holds. */
+export interface HeldLock {
+  /** The LOCK was a dead owner's, taken over. */
+  readonly stale: boolean;
+  /** Removes the LOCK file; idempotent. */
+  release(): Promise<void>;
+  /**
+   * Renames the locked directory, its LOCK inside, through `rename`: the LOCK's new path counts
+   * as held in this process before the rename and the old one until it is done. Otherwise, for
+   * the moment between the rename and taking the lock again, an open or a restore in this
+   * process would find a LOCK naming this process's own pid and held by no one here, and take
+   * it for a dead owner's. The lock then stands for `newLockPath`. Refused with
+   * AERO_STORAGE_LOCKED (nothing renamed) when this process holds that path already.
+   */
+  moveWith(newLockPath: string, rename: () => Promise<void>): Promise<void>;
+}
+
 /**
  * The data directory's LOCK (core §9): created exclusively with the owner's pid. A live
  * owner makes the next opener fail at once with AERO_STORAGE_LOCKED; a dead owner's lock
@@ -53,7 +70,7 @@ export async function acquireLock(
   lockPath: string,
   owner: LockOwner,
   probe: ProcessProbe,
-): Promise<{ stale: boolean; release: () => Promise<void> }> {
+): Promise<HeldLock> {
   if (heldSet(fs).has(lockPath)) {
     throw new AeroError("AERO_STORAGE_LOCKED", "The data directory is already open in this process.", {
       pid: owner.pid,
@@ -76,19 +93,40 @@ export async function acquireLock(
     stale = true;
     await writeFileAtomic(fs, lockPath, bytes);
   }
-  heldSet(fs).add(lockPath);
+  const held = heldSet(fs);
+  held.add(lockPath);
+  let path = lockPath;
   let released = false;
   return {
     stale,
     release: async () => {
       if (released) return;
       released = true;
-      heldSet(fs).delete(lockPath);
+      held.delete(path);
       try {
-        await fs.unlink(lockPath);
+        await fs.unlink(path);
       } catch (err) {
         if (!isFsError(err, "ENOENT")) throw err;
       }
+    },
+    moveWith: async (newLockPath, rename) => {
+      if (released) {
+        throw new AeroError("AERO_INTERNAL_INVARIANT", "A released lock cannot move.", { lock: path });
+      }
+      if (held.has(newLockPath)) {
+        throw new AeroError("AERO_STORAGE_LOCKED", "The data directory is already open in this process.", {
+          pid: owner.pid,
+        });
+      }
+      held.add(newLockPath);
+      try {
+        await rename();
+      } catch (err) {
+        held.delete(newLockPath);
+        throw err;
+      }
+      held.delete(path);
+      path = newLockPath;
     },
   };
 }
