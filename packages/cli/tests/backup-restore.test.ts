@@ -163,6 +163,45 @@ describe("aerodb checkpoint, backup, restore, verify --backup", () => {
     }
   });
 
+  it("after a restore killed mid-swap, init and start refuse until the restore is re-run", async () => {
+    const { cwd, data } = await populated(4);
+    expect((await runAerodb(["backup", "--output", "b.tar", "--data", "db"], { cwd })).code).toBe(0);
+    const killed = await runAerodb(["restore", "--input", "b.tar", "--data", "db"], {
+      cwd,
+      env: { AERODB_CRASH_POINT: "restore:after-swap-old" },
+    });
+    expect(killed.signal).toBe("SIGKILL");
+    // The old database is aside in db.restore-old and db is missing: init would make a database
+    // there that the re-run would take for the restored one.
+    expect((await fs.readdir(cwd)).filter((n) => n.startsWith("db")).sort()).toEqual([
+      "db.restore-old",
+      "db.restore-tmp",
+    ]);
+    const incomplete = { code: "AERO_RECOVERY_RESTORE_INCOMPLETE", details: { leftover: "restore-old" } };
+    const init = await runAerodb(["init", "--data", "db"], { cwd });
+    expect(init.code, init.stderr).toBe(1);
+    expect(parseCanonical(init.lines[0] as string)).toMatchObject({ status: "error", ...incomplete });
+    // start answers a FATAL error with one FATAL log line and exit 1 (core.md §9).
+    const start = await runAerodb(["start", "--data", "db"], { cwd, input: "" });
+    expect(start.code, start.stderr).toBe(1);
+    expect(parseLogs(start.stderr)).toContainEqual(
+      expect.objectContaining({ event: "FATAL", error: expect.objectContaining(incomplete) }),
+    );
+    expect((await fs.readdir(cwd)).filter((n) => n.startsWith("db")).sort()).toEqual([
+      "db.restore-old",
+      "db.restore-tmp",
+    ]);
+
+    const rerun = await runAerodb(["restore", "--input", "b.tar", "--data", "db"], { cwd });
+    expect(rerun.code, rerun.stdout).toBe(0);
+    const served = await runAerodb(["start", "--data", data], {
+      cwd,
+      input: `${JSON.stringify(queryAges(0))}\n`,
+    });
+    expect(served.code, served.stderr).toBe(0);
+    expect((parseCanonical(served.lines[0] as string) as { data: unknown[] }).data).toHaveLength(4);
+  });
+
   it("prints help for the new commands", async () => {
     const { cwd } = await initDb();
     for (const [command, text] of [
