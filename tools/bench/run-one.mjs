@@ -417,7 +417,7 @@ function naiveParse(disk) {
       verify_floor_file_mib: verify.file_mib,
       verify_floor_what:
         `verify floor: the same ${P.docs} documents as AeroDB's WAL frames (BEGIN, VERSION, COMMIT each), ` +
-        "readFileSync and the CRC-32 of every frame checked (JS table below 64 B, zlib.crc32 above, as AeroDB), " +
+        "readFileSync and the CRC-32 of every frame checked (@aerodb/wal's crc32, as AeroDB's reader), " +
         "no id decoded, no map or index; " +
         `1 untimed, ${P.reopenRepeats} timed (median)`,
     },

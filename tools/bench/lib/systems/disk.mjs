@@ -16,6 +16,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
+import { crc32 } from "@aerodb/wal";
 import { docOf, idOf, median } from "../common.mjs";
 
 export function versions() {
@@ -231,9 +232,11 @@ export function readFloor(dir, docs, reads, pick) {
  * COMMIT. The same documents in that shape (the frame layout and the VERSION payload of
  * docs/formats/wal.md and version-record.md: codec, flags, schema id, schema version, _id, body),
  * written untimed; then, timed: readFileSync of the file and, frame by frame, its length and
- * kind checked and the CRC-32 of its bytes compared with the stored one, computed the cheapest
- * way there is here (crcOf). No id is decoded, no map or index is built. One untimed warm-up,
- * then `repeats` timed; the median is the figure.
+ * kind checked and the CRC-32 of its bytes compared with the stored one, computed by the function
+ * AeroDB's reader calls (@aerodb/wal's crc32: a table lookup below 64 bytes, where it beats the
+ * native call's fixed cost, zlib.crc32 above), so that the floor is not raised by a slower
+ * checksum than AeroDB's. No id is decoded, no map or index is built. One untimed warm-up, then
+ * `repeats` timed; the median is the figure.
  */
 export function verifyFloor(dir, docs, repeats) {
   const file = path.join(dir, "wal-shaped.log");
@@ -289,7 +292,7 @@ export function verifyFloor(dir, docs, repeats) {
       const kind = buf[at + 4];
       const end = at + 13 + length;
       if (kind < 1 || kind > 5 || end + 4 > buf.length) throw new Error(`bad frame at ${at}`);
-      if (crcOf(buf, at, end) !== buf.readUInt32LE(end)) throw new Error(`CRC of frame at ${at}`);
+      if (crc32(buf, at, end) !== buf.readUInt32LE(end)) throw new Error(`CRC of frame at ${at}`);
       frames++;
       at = end + 4;
     }
@@ -303,27 +306,3 @@ export function verifyFloor(dir, docs, repeats) {
   return { ms: median(warm), warm_ms: warm, file_mib: fs.statSync(file).size / 2 ** 20 };
 }
 
-const CRC_TABLE = (() => {
-  const table = new Int32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c;
-  }
-  return table;
-})();
-
-/**
- * CRC-32 of buf[start, end): a table lookup in JavaScript below 64 bytes (the 25- and 21-byte
- * BEGIN and COMMIT frames), where it beats the native call's fixed cost, zlib.crc32 above. The
- * same split as AeroDB's own reader (packages/wal/src/format/crc.ts), so the floor is not
- * raised by a slower checksum than the one AeroDB uses.
- */
-function crcOf(buf, start, end) {
-  if (end - start < 64) {
-    let c = -1;
-    for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
-    return (c ^ -1) >>> 0;
-  }
-  return zlib.crc32(buf.subarray(start, end));
-}
