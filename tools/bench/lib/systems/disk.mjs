@@ -305,4 +305,3 @@ export function verifyFloor(dir, docs, repeats) {
   for (let k = 0; k < repeats; k++) warm.push(verifyAll());
   return { ms: median(warm), warm_ms: warm, file_mib: fs.statSync(file).size / 2 ** 20 };
 }
-
