@@ -87,7 +87,9 @@ interface Placeholder {
  *    metadata/state.json (data_dir = the resolved target, clean_shutdown true); every file
  *    and directory fsynced.
  * 5. Swap: `<dd>` (the old database or the placeholder) -> `<dd>.restore-old`, tmp -> `<dd>`,
- *    fsync the parent; delete the old one, fsync the parent, unlock.
+ *    fsync the parent; delete the old one, fsync the parent, unlock. Every rename of a locked
+ *    directory (here and in step 3) moves its lock with it (LockSet.move).
+ * `aerodb init`, `open` and `start` refuse the leftovers of steps 3-5 in the meantime.
  *
  * A crash at any point leaves `<dd>` old or new, never mixed; core's open refuses with
  * AERO_RECOVERY_RESTORE_INCOMPLETE while `<dd>.restore-old` exists or `<dd>` is missing
