@@ -89,9 +89,8 @@ interface Placeholder {
  * 5. Swap: `<dd>` (the old database or the placeholder) -> `<dd>.restore-old`, tmp -> `<dd>`,
  *    fsync the parent; delete the old one, fsync the parent, unlock. Every rename of a locked
  *    directory (here and in step 3) moves its lock with it (LockSet.move).
- * `aerodb init`, `open` and `start` refuse the leftovers of steps 3-5 in the meantime.
  *
- * A crash at any point leaves `<dd>` old or new, never mixed; core's open refuses with
+ * A crash at any point leaves `<dd>` old or new, never mixed; core's open and init refuse with
  * AERO_RECOVERY_RESTORE_INCOMPLETE while `<dd>.restore-old` exists or `<dd>` is missing
  * beside `<dd>.restore-tmp`, and finds a placeholder left by a crash not initialized
  * (AERO_STORAGE_NOT_INITIALIZED); re-running the restore completes. The restored database
